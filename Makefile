@@ -1,0 +1,52 @@
+# nexus-init — build, test and demo entry points.
+# `make demo` and `make test` are the two commands README.md promises work on a
+# fresh Debian machine: each installs what it needs first (see `make setup`).
+
+SHELL := /bin/bash
+BUN   := node_modules/.bin/bun
+TSC   := node_modules/.bin/tsc
+SRC   := $(shell find src -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
+
+.PHONY: all setup deps node-deps build check test test-unit test-conformance bench clean
+
+all: build
+
+# Debian packages the stages call and the tests exercise (root, apt).
+APT_PACKAGES := util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs dosfstools \
+  mdadm cryptsetup-bin passwd kmod cpio zstd busybox-static qemu-system-x86 \
+  qemu-utils python3 curl ca-certificates
+
+deps: .cache/apt.stamp
+.cache/apt.stamp:
+	@mkdir -p .cache
+	./scripts/install-deps.sh $(APT_PACKAGES)
+	@touch $@
+
+node-deps: node_modules/.install.stamp
+node_modules/.install.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+setup: deps node-deps
+
+build: dist/nexus-init
+dist/nexus-init: node-deps $(SRC) package.json
+	@mkdir -p dist
+	# --compile embeds the Bun runtime; never strip the result (it would become the bare bun CLI).
+	$(BUN) build --compile --target=bun-linux-x64-baseline --sourcemap src/main.ts --outfile dist/nexus-init
+
+check: node-deps
+	$(TSC) --noEmit
+
+# The whole suite: unit tests beside the code, conformance, and the QEMU scenarios.
+test: setup check build
+	$(BUN) test
+	$(MAKE) test-qemu
+
+bench: build
+	$(BUN) run bench/run.ts
+
+clean:
+	rm -rf dist build .cache
+
+-include mk/*.mk
