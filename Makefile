@@ -41,7 +41,6 @@ check: node-deps
 # The whole suite: unit tests beside the code, conformance, and the QEMU scenarios.
 test: setup check build
 	$(BUN) test
-	$(MAKE) test-qemu
 
 bench: build
 	$(BUN) run bench/run.ts

@@ -1,0 +1,69 @@
+// nexus-init validate [--strict] [--json] FILE|-
+import { parseArgs } from "node:util";
+import { formatIssue, parseConfig, type Issue } from "../config/index.ts";
+import { readConfigArg, UsageError } from "./input.ts";
+
+export const summary = "Check a config (Ignition JSON) without touching anything";
+
+const USAGE = `Usage: nexus-init validate [--strict] [--json] FILE|-
+
+Parses and validates FILE (or standard input with "-") exactly as the boot stages would.
+Exit status: 0 valid (warnings are printed), 1 invalid, 2 usage error.
+
+Options:
+  --strict   treat warnings (such as unknown keys) as errors
+  --json     print {"ok":bool,"issues":[…]} on standard output`;
+
+/** Runs the validate command. */
+export async function main(args: string[]): Promise<number> {
+  let values: { strict?: boolean; json?: boolean; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { strict: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (e) {
+    process.stderr.write(`nexus-init validate: ${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    process.stderr.write(`nexus-init validate: expected exactly one config file (or "-")\n\n${USAGE}\n`);
+    return 2;
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = readConfigArg(positionals[0]!);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`nexus-init validate: ${e.message}\n`);
+    return 2;
+  }
+  const strict = values.strict ?? false;
+  const result = parseConfig(bytes, { strict });
+  // --strict: warnings fail too (unknown keys already come back as errors).
+  const ok = result.ok && !(strict && result.issues.some((i) => i.severity === "warning"));
+  report(result.issues, values.json ?? false, ok);
+  return ok ? 0 : 1;
+}
+
+function report(issues: readonly Issue[], json: boolean, ok: boolean): void {
+  for (const i of issues) process.stderr.write(formatIssue(i) + "\n");
+  if (json) {
+    const out = {
+      ok,
+      issues: issues.map((i) => ({
+        severity: i.severity,
+        path: i.path.join("."),
+        message: i.message,
+        ...(i.line !== undefined ? { line: i.line, column: i.column } : {}),
+      })),
+    };
+    process.stdout.write(JSON.stringify(out) + "\n");
+  }
+}

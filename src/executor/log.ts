@@ -1,0 +1,88 @@
+// Operation logging: every host action is an operation with [started]/[finished]/[failed],
+// a sequence number and a duration. Lines carry journal priorities (<N>) when asked to,
+// so the initramfs's journal keeps the levels. Never pass secrets in messages.
+
+export type Level = "crit" | "err" | "warning" | "notice" | "info" | "debug";
+const PRIORITY: Record<Level, number> = { crit: 2, err: 3, warning: 4, notice: 5, info: 6, debug: 7 };
+
+export interface LogSink {
+  (line: string): void;
+}
+
+/** A structured record of one finished operation, kept for the result report. */
+export interface OpRecord {
+  seq: number;
+  name: string;
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+/** Logger for one process; stage names prefix each line. */
+export class Logger {
+  private seq = 0;
+  readonly ops: OpRecord[] = [];
+  constructor(
+    private readonly sink: LogSink = (l) => process.stderr.write(l + "\n"),
+    private readonly opts: { priorities?: boolean; prefix?: string; debug?: boolean } = {},
+  ) {}
+
+  /** A logger writing to the same sink with another prefix (e.g. the stage name). */
+  child(prefix: string): Logger {
+    const c = new Logger(this.sink, { ...this.opts, prefix });
+    // Share the sequence and records with the parent so numbers stay unique.
+    Object.defineProperty(c, "seq", { get: () => this.seq, set: (v: number) => (this.seq = v) });
+    (c as unknown as { ops: OpRecord[] }).ops = this.ops;
+    return c;
+  }
+
+  log(level: Level, msg: string): void {
+    if (level === "debug" && !this.opts.debug) return;
+    const pri = this.opts.priorities ? `<${PRIORITY[level]}>` : "";
+    const pre = this.opts.prefix ? `${this.opts.prefix}: ` : "";
+    this.sink(`${pri}${pre}${level === "info" || level === "notice" ? "" : level.toUpperCase() + ": "}${msg}`);
+  }
+  info(msg: string): void { this.log("info", msg); }
+  warn(msg: string): void { this.log("warning", msg); }
+  error(msg: string): void { this.log("err", msg); }
+  crit(msg: string): void { this.log("crit", msg); }
+  debug(msg: string): void { this.log("debug", msg); }
+
+  /** Runs fn as a logged operation; rethrows its error after logging [failed]. */
+  async op<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    const seq = ++this.seq;
+    const t0 = performance.now();
+    this.info(`op(${seq}): [started]  ${name}`);
+    try {
+      const r = await fn();
+      const ms = performance.now() - t0;
+      this.ops.push({ seq, name, ok: true, ms });
+      this.info(`op(${seq}): [finished] ${name} (${ms.toFixed(1)} ms)`);
+      return r;
+    } catch (e) {
+      const ms = performance.now() - t0;
+      const error = e instanceof Error ? e.message : String(e);
+      this.ops.push({ seq, name, ok: false, ms, error });
+      this.error(`op(${seq}): [failed]   ${name}: ${error}`);
+      throw e;
+    }
+  }
+}
+
+/** Replaces credentials in a URL and hides data: payloads, for logging. */
+export function redactUrl(url: string): string {
+  if (url.startsWith("data:")) return "data:<redacted>";
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = u.username ? "REDACTED" : "";
+      u.password = u.password ? "REDACTED" : "";
+    }
+    for (const k of [...u.searchParams.keys()]) {
+      if (/token|sig|key|secret|password|credential/i.test(k)) u.searchParams.set(k, "REDACTED");
+    }
+    return u.toString();
+  } catch {
+    return url.length > 64 ? url.slice(0, 32) + "…" : url;
+  }
+}

@@ -1,0 +1,54 @@
+// The stage contract shared by the engine and every stage, and the explicit stage registry
+// order. Stages are plain objects; the registry lives in stages/index.ts.
+import type { Config } from "../config/types.ts";
+import type { Fetcher } from "../resource/types.ts";
+import type { System } from "../system/system.ts";
+import type { Logger } from "./log.ts";
+
+/** Every stage, in the order Ignition runs them at boot. */
+export const STAGE_NAMES = ["fetch-offline", "fetch", "kargs", "disks", "mount", "files", "umount"] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** True for a known stage name (used by the CLI to validate --stage). */
+export function isStageName(s: string): s is StageName {
+  return (STAGE_NAMES as readonly string[]).includes(s);
+}
+
+/** One line of a plan: what a stage would do, touching nothing. */
+export interface PlanEntry {
+  stage: StageName;
+  /** e.g. "create", "overwrite", "append", "keep", "add-user", "mkfs", "partition". */
+  action: string;
+  /** What is acted on: a path in the root, a device, a user name. */
+  target: string;
+  /** Human detail, never secret (no contents, no hashes of passwords). */
+  detail?: string;
+}
+
+/** What every stage gets from the engine. */
+export interface StageContext {
+  /** The rendered, validated config (merge/replace resolved). */
+  config: Config;
+  /** The target root directory ("/sysroot" at boot, any directory for apply). */
+  root: string;
+  system: System;
+  log: Logger;
+  fetcher: Fetcher;
+  platform: string;
+  /** State shared between stages in one process and persisted under /run between calls. */
+  state: StageState;
+}
+
+/** Cross-stage state (e.g. which filesystems the mount stage mounted). */
+export interface StageState {
+  mounted: string[];
+  neednet: boolean;
+  [key: string]: unknown;
+}
+
+/** A stage: plan is pure with respect to the target (reads only); run acts. */
+export interface Stage {
+  name: StageName;
+  plan(ctx: StageContext): Promise<PlanEntry[]>;
+  run(ctx: StageContext): Promise<void>;
+}

@@ -1,0 +1,35 @@
+// The real System: runs programs with Bun.spawn. Only src/system/ may spawn processes.
+import { commandPath, type CommandName } from "./commands.ts";
+import type { CommandResult, RunOptions, System } from "./system.ts";
+
+/** Runs argv directly (absolute program or PATH lookup) and collects its output. */
+export async function spawnCollect(argv: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
+  const proc = Bun.spawn([...argv], {
+    stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { argv, code, stdout, stderr };
+}
+
+/** The System that acts on this machine. */
+export function realSystem(): System {
+  return {
+    env: process.env,
+    now: () => Date.now(),
+    async run(cmd: CommandName, args: readonly string[], opts?: RunOptions) {
+      try {
+        return await spawnCollect([commandPath(cmd), ...args], opts);
+      } catch (e) {
+        // Program not found or not executable: report like a failed command (exit 127).
+        return { argv: [commandPath(cmd), ...args], code: 127, stdout: "", stderr: String((e as Error).message) };
+      }
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// Conformance, config half: every positive corpus variant's config parses and validates at its
+// version, and every negative case that upstream rejects while reading the config
+// (`configShouldBeBad`) is rejected by us. Runtime behaviour is checked by the stage runners.
+import { describe, expect, test } from "bun:test";
+import { formatIssue, parseConfig } from "../../src/config/index.ts";
+import { corpusAvailable, knownFailures, loadVariants, UuidPlaceholders, type CorpusVariant } from "./corpus.ts";
+
+/** Stand-ins for runtime placeholders: real devices and servers don't matter for validation. */
+export function renderForValidation(v: CorpusVariant): string {
+  let text = new UuidPlaceholders().render(v.config);
+  for (const d of v.case.mntDevices) text = text.replaceAll(d.substitution, `/dev/disk/by-partlabel/${d.label}`);
+  text = text.replace(/\$disk(\d+)/g, (_, i: string) => `/dev/vd${String.fromCharCode(97 + Number(i))}`);
+  for (const r of v.case.mockResources) {
+    if (r.urlPlaceholder) text = text.replaceAll(r.urlPlaceholder, `${r.protocol}://127.0.0.1:1`);
+  }
+  return text;
+}
+
+const available = corpusAvailable();
+const known = available ? knownFailures() : {};
+
+describe.skipIf(!available)("ignition corpus: configs", () => {
+  const variants = available ? loadVariants() : [];
+  for (const v of variants) {
+    const key = `config:${v.name}`;
+    const expectReject = v.case.kind === "negative" && v.case.configShouldBeBad;
+    const mustCheck = v.case.kind === "positive" || expectReject;
+    if (!mustCheck) continue;
+    test(`${v.case.kind} ${v.name}`, () => {
+      const r = parseConfig(renderForValidation(v));
+      const passed = expectReject ? !r.ok : r.ok;
+      if (key in known) {
+        // A known failure that now passes must be removed from the list (it only shrinks).
+        expect(passed, `"${key}" passes now: remove it from known-failures.json`).toBe(false);
+        return;
+      }
+      const detail = r.issues.map(formatIssue).join("\n");
+      expect(passed, expectReject ? "expected the config to be rejected" : detail).toBe(true);
+    });
+  }
+});
