@@ -112,6 +112,12 @@ describe("parseStructure()", () => {
 
 describe("stripNulls()", () => {
   test("stripNulls() removes null members at any depth and keeps falsy values", () => {
-    expect(stripNulls({ a: null, b: [{ c: null, d: 0, e: false, f: "" }] })).toEqual({ b: [{ d: 0, e: false, f: "" }] });
+    expect(stripNulls<unknown>({ a: null, b: [{ c: null, d: 0, e: false, f: "" }] })).toEqual({ b: [{ d: 0, e: false, f: "" }] });
   });
+});
+
+test("parseStructure() keeps file compression in a 3.0 config", () => {
+  const r = parseStructure(cfg("3.0.0", { storage: { files: [{ path: "/a", contents: { source: "data:,x", compression: "gzip" } }] } }));
+  expect(r.ok && r.issues).toEqual([]);
+  if (r.ok) expect(r.config.storage?.files?.[0]?.contents?.compression).toBe("gzip");
 });

@@ -19,6 +19,9 @@ export const resource = z.strictObject({
   verification: opt(verification),
 });
 
+/** File contents in 3.0 already carry compression (other resources gain it in 3.1). */
+export const fileContents = resource.extend({ compression: opt(str) });
+
 export const configReference = resource;
 
 export const ignitionConfig = z.strictObject({
@@ -57,8 +60,8 @@ const nodeShape = {
 export const file = z.strictObject({
   ...nodeShape,
   mode: opt(int),
-  contents: opt(resource),
-  append: list(resource),
+  contents: opt(fileContents),
+  append: list(fileContents),
 });
 
 export const directory = z.strictObject({ ...nodeShape, mode: opt(int) });
