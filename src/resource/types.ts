@@ -15,6 +15,12 @@ export interface FetchOptions {
 /** Where streamed, decompressed, verified bytes go. */
 export interface ByteSink {
   write(chunk: Uint8Array): Promise<void> | void;
+  /**
+   * Optional: discard everything written so far (e.g. truncate the temp file). When present,
+   * the fetcher may start a download over after the connection broke mid-body; without it,
+   * such a failure is thrown. The fetcher never calls it after a hash mismatch.
+   */
+  reset?(): Promise<void> | void;
 }
 
 /** Fetches resources by scheme, decompressing and verifying in one streaming pass. */
