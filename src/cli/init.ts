@@ -1,6 +1,75 @@
-// nexus-init init — placeholder until its issue lands.
-export const summary = "(init: in progress)";
-export async function main(_args: string[]): Promise<number> {
-  process.stderr.write("nexus-init init: not available in this build\n");
-  return 2;
+// nexus-init init --from-butane FILE [-d DIR] [-s] [-p]
+// The NexusOS spelling of a Butane translation: writes FILE's Ignition config beside it,
+// named like FILE with the extension .ign (config.bu → config.ign).
+import { basename, dirname, extname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { runButaneTranslation } from "./translate.ts";
+
+/** One-line summary for `nexus-init help`. */
+export const summary = "Translate a Butane config FILE to FILE.ign (config.bu → config.ign)";
+
+const USAGE = `Usage: nexus-init init --from-butane FILE [options]
+
+Translates the Butane config FILE and writes the Ignition config next to it, with FILE's
+name and the extension .ign (config.bu → config.ign). Warnings and errors go to standard
+error as "warning at $.path, line L col C: message".
+Exit status: 0 success (warnings allowed unless --strict), 1 translation error, 2 usage error.
+
+Options:
+  --from-butane FILE     the Butane config to translate (required)
+  -d, --files-dir DIR    allow embedding local files from DIR
+  -s, --strict           fail on any warning
+  -p, --pretty           indent the output`;
+
+/** The Ignition file name for a Butane file: its extension replaced by `.ign`. */
+export function ignitionPathFor(butanePath: string): string {
+  const name = basename(butanePath);
+  const ext = extname(name);
+  const stem = ext && ext !== name ? name.slice(0, -ext.length) : name;
+  return join(dirname(butanePath), `${stem}.ign`);
+}
+
+/** Entry point of `nexus-init init`. */
+export async function main(args: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        "from-butane": { type: "string" },
+        "files-dir": { type: "string", short: "d" },
+        strict: { type: "boolean", short: "s" },
+        pretty: { type: "boolean", short: "p" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    process.stderr.write(`nexus-init init: ${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  const input = values["from-butane"] as string | undefined;
+  if (!input || input === "-" || positionals.length > 0) {
+    process.stderr.write(`nexus-init init: expected --from-butane FILE (a file, not standard input)\n\n${USAGE}\n`);
+    return 2;
+  }
+  const output = ignitionPathFor(input);
+  const { code } = runButaneTranslation(
+    {
+      input,
+      filesDir: values["files-dir"] as string | undefined,
+      strict: values.strict === true,
+      pretty: values.pretty === true,
+      check: false,
+      output,
+    },
+    "init",
+  );
+  if (code === 0) process.stderr.write(`Wrote ${output}\n`);
+  return code;
 }

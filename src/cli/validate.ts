@@ -1,28 +1,36 @@
 // nexus-init validate [--strict] [--json] FILE|-
 import { parseArgs } from "node:util";
-import { formatIssue, parseConfig, type Issue } from "../config/index.ts";
+import { parseAnyConfig } from "../butane/accept.ts";
+import { formatIssue, type Issue } from "../config/index.ts";
 import { readConfigArg, UsageError } from "./input.ts";
 
-export const summary = "Check a config (Ignition JSON) without touching anything";
+export const summary = "Check a config (Ignition JSON or Butane YAML) without touching anything";
 
 const USAGE = `Usage: nexus-init validate [--strict] [--json] FILE|-
 
 Parses and validates FILE (or standard input with "-") exactly as the boot stages would.
+FILE is Ignition JSON (spec 3.0.0–3.6.0, 3.7.0-experimental) or Butane YAML.
 Exit status: 0 valid (warnings are printed), 1 invalid, 2 usage error.
 
 Options:
   --strict   treat warnings (such as unknown keys) as errors
-  --json     print {"ok":bool,"issues":[…]} on standard output`;
+  --json     print {"ok":bool,"issues":[…]} on standard output
+  --files-dir DIR  where Butane "local:" references are read from`;
 
 /** Runs the validate command. */
 export async function main(args: string[]): Promise<number> {
-  let values: { strict?: boolean; json?: boolean; help?: boolean };
+  let values: { strict?: boolean; json?: boolean; help?: boolean; "files-dir"?: string };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { strict: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: {
+        strict: { type: "boolean" },
+        json: { type: "boolean" },
+        "files-dir": { type: "string", short: "d" },
+        help: { type: "boolean", short: "h" },
+      },
     }));
   } catch (e) {
     process.stderr.write(`nexus-init validate: ${(e as Error).message}\n\n${USAGE}\n`);
@@ -45,7 +53,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const strict = values.strict ?? false;
-  const result = parseConfig(bytes, { strict });
+  const result = parseAnyConfig(bytes, { strict, filesDir: values["files-dir"] });
   // --strict: warnings fail too (unknown keys already come back as errors).
   const ok = result.ok && !(strict && result.issues.some((i) => i.severity === "warning"));
   report(result.issues, values.json ?? false, ok);

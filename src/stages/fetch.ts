@@ -6,7 +6,8 @@
 // atomically in the run directory for the later stages.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { formatIssue, hasErrors, mergeConfigs, parseConfig, validateConfig } from "../config/index.ts";
+import { parseAnyConfig } from "../butane/accept.ts";
+import { formatIssue, hasErrors, mergeConfigs, validateConfig } from "../config/index.ts";
 import type { Config, Resource, SpecVersion } from "../config/types.ts";
 import { redactUrl, type Logger } from "../executor/log.ts";
 import { runPaths } from "../executor/paths.ts";
@@ -39,7 +40,7 @@ export interface AcquiredConfig {
 
 /** Parses one config document; throws with every error (never the document) when it is invalid. */
 export function parseOrThrow(raw: Uint8Array, what: string, log: Logger): { config: Config; version: SpecVersion } {
-  const r = parseConfig(raw);
+  const r = parseAnyConfig(raw);
   for (const i of r.issues) if (i.severity !== "error") log.warn(`${what}: ${formatIssue(i)}`);
   if (!r.ok) {
     throw new Error(`Cannot parse ${what}: ${r.issues.filter((i) => i.severity === "error").map(formatIssue).join("; ")}`);

@@ -64,3 +64,16 @@ describe("nexus-init validate", () => {
     expect((await runCli(["frobnicate"])).code).toBe(2);
   });
 });
+
+describe("nexus-init validate with Butane", () => {
+  test("validate accepts a Butane config", async () => {
+    const r = await runCli(["validate", "-"], { stdin: "variant: fcos\nversion: 1.4.0\npasswd:\n  users:\n    - name: core\n" });
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+  });
+
+  test("validate points Butane errors at the YAML line", async () => {
+    const r = await runCli(["validate", "-"], { stdin: "variant: fcos\nversion: 1.4.0\nstorage:\n  directories:\n    - path: relative/dir\n" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error at storage\.directories\.0\.path: .*\(line 5, column \d+\)$/m);
+  });
+});
