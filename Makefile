@@ -14,10 +14,10 @@ all: build
 # Debian packages the stages call and the tests exercise (root, apt).
 APT_PACKAGES := util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs dosfstools \
   mdadm cryptsetup-bin passwd kmod cpio zstd busybox-static qemu-system-x86 \
-  qemu-utils python3 curl ca-certificates
+  qemu-utils python3 curl ca-certificates udev dmsetup systemd dracut-core
 
 deps: .cache/apt.stamp
-.cache/apt.stamp:
+.cache/apt.stamp: Makefile
 	@mkdir -p .cache
 	./scripts/install-deps.sh $(APT_PACKAGES)
 	@touch $@
@@ -30,7 +30,7 @@ node_modules/.install.stamp: package.json package-lock.json
 setup: deps node-deps
 
 build: dist/nexus-init
-dist/nexus-init: node-deps $(SRC) package.json
+dist/nexus-init: node_modules/.install.stamp $(SRC) package.json
 	@mkdir -p dist
 	# --compile embeds the Bun runtime; never strip the result (it would become the bare bun CLI).
 	$(BUN) build --compile --target=bun-linux-x64-baseline --sourcemap src/main.ts --outfile dist/nexus-init
@@ -41,6 +41,7 @@ check: node-deps
 # The whole suite: unit tests beside the code, conformance, and the QEMU scenarios.
 test: setup check build
 	$(BUN) test
+	$(MAKE) test-qemu
 
 bench: build
 	$(BUN) run bench/run.ts

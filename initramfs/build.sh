@@ -1,0 +1,185 @@
+#!/bin/bash
+# Builds the nexus-init LiveCD initramfs: a merged-/usr tree with busybox, dist/nexus-init
+# (copied byte for byte: stripping a Bun binary destroys it), the programs the stages call
+# with their ldd-resolved libraries, systemd-udevd and the storage rules, the kernel modules
+# of the downloaded Debian kernel, and the tiny OS for LiveCD boots; packed as a newc cpio,
+# zstd-compressed.
+#
+# Usage: initramfs/build.sh [--kernel DIR] [--binary FILE] [--out FILE] [--staging DIR]
+#                           [--level N]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+kernel=$repo/build/kernel
+binary=$repo/dist/nexus-init
+out=$repo/dist/initramfs.img
+stage=$repo/build/initramfs/root
+level=${NEXUS_INITRAMFS_ZSTD_LEVEL:-12}
+bun=$repo/node_modules/.bin/bun
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kernel) kernel=$2; shift 2 ;;
+    --binary) binary=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --staging) stage=$2; shift 2 ;;
+    --level) level=$2; shift 2 ;;
+    *) echo "Cannot parse argument \"$1\": unknown option" >&2; exit 2 ;;
+  esac
+done
+
+die() { echo "initramfs: $*" >&2; exit 1; }
+[ -f "$kernel/kver" ] || die "Cannot find kernel \"$kernel\": run scripts/fetch-kernel.sh (make kernel)"
+[ -x "$binary" ] || die "Cannot find binary \"$binary\": run make build"
+kver=$(cat "$kernel/kver")
+kernel=$(cd "$kernel" && pwd)
+kroot=$kernel/root
+
+# Copies a host file to the same path in the tree (symlinks dereferenced), and for a dynamic
+# ELF every library ldd resolves (ldd already lists the transitive closure).
+copy_file() {
+  local src=$1 dest=$stage$1
+  [ -e "$dest" ] && return 0
+  mkdir -p "$(dirname "$dest")"
+  cp -L --preserve=mode "$src" "$dest"
+  if [ "$(head -c 4 "$src" | tr -d '\0')" = $'\x7fELF' ]; then
+    local lib
+    for lib in $(ldd "$src" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+      copy_file "$lib"
+    done
+  fi
+}
+
+# Resolves a tool name on the host (PATH of a Debian root) or accepts an absolute path.
+find_tool() {
+  case "$1" in
+    /*) [ -e "$1" ] && echo "$1" ;;
+    *) PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v "$1" ;;
+  esac
+}
+
+stage_skeleton() {
+  rm -rf "$stage"
+  mkdir -p "$stage"/usr/bin "$stage"/usr/sbin "$stage"/usr/lib "$stage"/usr/lib64
+  ln -s usr/bin "$stage"/bin
+  ln -s usr/sbin "$stage"/sbin
+  ln -s usr/lib "$stage"/lib
+  ln -s usr/lib64 "$stage"/lib64
+  mkdir -p "$stage"/{dev,proc,sys,run,tmp,root,mnt,sysroot,etc/nexus,usr/share/nexus}
+  chmod 1777 "$stage"/tmp
+  chmod 0700 "$stage"/root
+  cp "$here"/etc/* "$stage"/etc/
+  [ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$stage"/etc/
+  : >"$stage"/etc/resolv.conf
+  install -m 0755 "$here"/init "$stage"/init
+  install -m 0755 "$here"/udhcpc.script "$stage"/usr/share/nexus/udhcpc.script
+}
+
+stage_tools() {
+  local names tool path
+  names=$("$bun" -e 'const { COMMANDS } = await import(process.argv[1]); console.log(Object.values(COMMANDS).join("\n"))' \
+    "$repo/src/system/commands.ts")
+  for tool in $names; do
+    path=$(find_tool "$tool") || { echo "initramfs: warning: \"$tool\" (src/system/commands.ts) is not on this host; not included" >&2; continue; }
+    copy_file "$path"
+  done
+  for tool in $(grep -v '^#' "$here"/tools.list); do
+    path=$(find_tool "$tool") || die "Cannot find tool \"$tool\" (initramfs/tools.list) on this host"
+    copy_file "$path"
+  done
+  # udev: the storage rules (links in /dev/disk/by-*, md and dm devices); no md auto-assembly,
+  # which would grab the members of arrays the disks stage is about to create.
+  mkdir -p "$stage"/usr/lib/udev/rules.d "$stage"/etc/udev
+  local rule
+  for rule in 50-udev-default 60-block 60-persistent-storage 55-dm 60-persistent-storage-dm \
+    63-md-raid-arrays 64-btrfs 80-drivers 95-dm-notify; do
+    [ -f "/usr/lib/udev/rules.d/$rule.rules" ] && cp "/usr/lib/udev/rules.d/$rule.rules" "$stage"/usr/lib/udev/rules.d/
+  done
+  # iconv tables mkfs.fat converts its default codepage with.
+  local gconv
+  for gconv in gconv-modules gconv-modules.d IBM850.so IBM437.so; do
+    [ -e "/usr/lib/x86_64-linux-gnu/gconv/$gconv" ] || continue
+    mkdir -p "$stage"/usr/lib/x86_64-linux-gnu/gconv
+    cp -R "/usr/lib/x86_64-linux-gnu/gconv/$gconv" "$stage"/usr/lib/x86_64-linux-gnu/gconv/
+  done
+  # busybox for everything else: /init, sh, ip, udhcpc, switch_root…
+  cp /bin/busybox "$stage"/usr/bin/busybox
+  local applet
+  for applet in $(/bin/busybox --list); do
+    case "$applet" in init | linuxrc | '[[') continue ;; esac
+    [ -e "$stage/usr/bin/$applet" ] || [ -e "$stage/usr/sbin/$applet" ] || ln -s busybox "$stage/usr/bin/$applet"
+  done
+}
+
+stage_binary() {
+  # A plain copy: never strip (a stripped Bun binary loses its embedded program).
+  cp --preserve=mode "$binary" "$stage"/usr/bin/nexus-init
+  copy_file_libs "$stage"/usr/bin/nexus-init
+}
+
+copy_file_libs() {
+  local lib
+  for lib in $(ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+    copy_file "$lib"
+  done
+}
+
+# Copies a module list's modules and their dependencies (decompressed) into the tree; with
+# "load", also appends them, dependencies first, to the list /init loads at boot.
+copy_modules() {
+  local list=$1 load=$2 mods=$stage/lib/modules/$kver name line ko rel
+  for name in $(grep -v '^#' "$list"); do
+    modprobe -d "$kroot" -S "$kver" --show-depends "$name" >"$stage/.deps" ||
+      die "Cannot resolve kernel module \"$name\" in $kver"
+    while read -r line; do
+      set -- $line
+      [ "$1" = insmod ] || continue
+      rel=${2#*/lib/modules/"$kver"/}
+      ko=${rel%.xz}
+      ko=${ko%.zst}
+      ko=${ko%.gz}
+      if [ ! -e "$mods/$ko" ]; then
+        mkdir -p "$(dirname "$mods/$ko")"
+        case "$rel" in
+          *.xz) xz -dc "$2" >"$mods/$ko" ;;
+          *.zst) zstd -qdc "$2" >"$mods/$ko" ;;
+          *.gz) gzip -dc "$2" >"$mods/$ko" ;;
+          *) cp "$2" "$mods/$ko" ;;
+        esac
+      fi
+      if [ "$load" = load ] && ! grep -qxF "$ko" "$stage"/etc/nexus/modules.load; then
+        echo "$ko" >>"$stage"/etc/nexus/modules.load
+      fi
+    done <"$stage/.deps"
+  done
+  rm -f "$stage/.deps"
+}
+
+stage_modules() {
+  mkdir -p "$stage/lib/modules/$kver"
+  : >"$stage"/etc/nexus/modules.load
+  copy_modules "$here"/modules.list load
+  copy_modules "$here"/modules-ondemand.list ondemand
+  cp "$kroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$stage/lib/modules/$kver"/
+  # modules.dep and modules.alias for modprobe and the kernel's on-demand loading.
+  depmod -b "$stage" "$kver"
+}
+
+pack() {
+  mkdir -p "$(dirname "$out")"
+  (cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
+    cpio --null -o -H newc --reproducible -R 0:0 --quiet) >"$out.cpio"
+  zstd -q -f -T1 -"$level" "$out.cpio" -o "$out.tmp"
+  echo "initramfs: $out $(du -h --apparent-size "$out.tmp" | cut -f1) compressed," \
+    "$(du -h --apparent-size "$out.cpio" | cut -f1) uncompressed (kernel $kver)"
+  rm -f "$out.cpio"
+  mv "$out.tmp" "$out"
+}
+
+stage_skeleton
+stage_tools
+stage_binary
+stage_modules
+"$here"/stage-tinyos.sh "$stage"/usr/share/nexus/tinyos
+pack

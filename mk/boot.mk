@@ -1,0 +1,42 @@
+# Booting for real (issue 6): the Debian cloud kernel, the LiveCD and dracut initramfs
+# images around dist/nexus-init, the base OS disk image, the QEMU scenarios, `make demo`
+# and the boot benchmark. Included by the top Makefile.
+
+.PHONY: kernel initramfs initramfs-dracut base-image test-qemu demo bench-boot
+
+KERNEL_STAMP   := build/kernel/kver
+INITRAMFS_SRC  := $(shell find initramfs -type f 2>/dev/null) src/system/commands.ts
+DRACUT_SRC     := $(shell find dracut-module -type f 2>/dev/null) scripts/build-dracut-initramfs.sh
+
+# The current linux-image-*-cloud-amd64, downloaded and unpacked (never installed).
+kernel: $(KERNEL_STAMP)
+$(KERNEL_STAMP): scripts/fetch-kernel.sh
+	./scripts/fetch-kernel.sh build/kernel
+
+# The busybox LiveCD initramfs (/init runs the stages, then switches root).
+initramfs: dist/initramfs.img
+dist/initramfs.img: dist/nexus-init $(KERNEL_STAMP) $(INITRAMFS_SRC)
+	./initramfs/build.sh --kernel build/kernel --binary dist/nexus-init --out $@
+
+# The systemd initramfs built by dracut with dracut-module/30nexus.
+initramfs-dracut: dist/initramfs-dracut.img
+dist/initramfs-dracut.img: dist/nexus-init $(KERNEL_STAMP) $(DRACUT_SRC) initramfs/stage-tinyos.sh
+	./scripts/build-dracut-initramfs.sh --kernel build/kernel --binary dist/nexus-init --out $@
+
+# The Fedora CoreOS-style disk the scenarios and the demo provision.
+base-image: dist/base-os.img
+dist/base-os.img: scripts/build-base-image.sh initramfs/stage-tinyos.sh $(shell find initramfs/tinyos -type f 2>/dev/null)
+	./scripts/build-base-image.sh $@
+
+# Every boot scenario (a–h of issue 6), two machines at a time.
+test-qemu: setup initramfs initramfs-dracut base-image
+	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts
+
+# make demo [CONFIG=file.ign|file.bu] [DISK=out.img]
+CONFIG ?=
+DISK ?=
+demo: setup initramfs base-image
+	$(BUN) run scripts/demo.ts $(if $(CONFIG),--config "$(CONFIG)") $(if $(DISK),--disk "$(DISK)")
+
+bench-boot: setup initramfs base-image
+	$(BUN) run bench/boot.ts

@@ -1,0 +1,45 @@
+#!/bin/bash
+# Builds a dracut (systemd) initramfs with dracut-module/30nexus around dist/nexus-init for
+# the downloaded Debian kernel, from a private copy of the host's dracut tree
+# (dracutbasedir=) so nothing of the host's dracut setup is used or changed.
+#
+# Usage: scripts/build-dracut-initramfs.sh [--kernel DIR] [--binary FILE] [--out FILE]
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+kernel=$repo/build/kernel
+binary=$repo/dist/nexus-init
+out=$repo/dist/initramfs-dracut.img
+work=$repo/build/dracut
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kernel) kernel=$2; shift 2 ;;
+    --binary) binary=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "Cannot parse argument \"$1\": unknown option" >&2; exit 2 ;;
+  esac
+done
+[ -f "$kernel/kver" ] || { echo "Cannot find kernel \"$kernel\": run make kernel" >&2; exit 1; }
+[ -x "$binary" ] || { echo "Cannot find binary \"$binary\": run make build" >&2; exit 1; }
+[ -d /usr/lib/dracut/modules.d ] || { echo "Cannot find dracut: install the dracut-core package" >&2; exit 1; }
+kver=$(cat "$kernel/kver")
+kernel=$(cd "$kernel" && pwd)
+binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
+
+rm -rf "$work"
+mkdir -p "$work/tmp" "$(dirname "$out")"
+cp -a /usr/lib/dracut "$work/tree"
+# Only our module may provision: drop any other first-boot module the host's dracut ships.
+rm -rf "$work/tree/modules.d/"*ignition*
+cp -a "$repo/dracut-module/30nexus" "$work/tree/modules.d/30nexus"
+chmod 0755 "$work/tree/modules.d/30nexus/"*.sh "$work/tree/modules.d/30nexus/nexus-generator"
+
+# -m: exactly our module and its dependencies; --conf/--confdir: only our settings.
+dracutbasedir="$work/tree" NEXUS_INIT_BINARY="$binary" dracut \
+  --force --quiet --no-hostonly --no-hostonly-cmdline \
+  --kver "$kver" --kmoddir "$kernel/root/lib/modules/$kver" \
+  --conf /dev/null --confdir "$repo/dracut-module/dracut.conf.d" \
+  -m "nexus" --tmpdir "$work/tmp" --compress "zstd -q -T1 -12" \
+  "$out.tmp"
+mv "$out.tmp" "$out"
+echo "dracut initramfs: $out $(du -h --apparent-size "$out" | cut -f1) (kernel $kver)"
