@@ -37,7 +37,7 @@ async function main() {
       const p = Bun.spawn([BIN, "validate", path], { stdout: "ignore", stderr: "pipe" });
       const code = await p.exited;
       walls.push(performance.now() - t0);
-      rss.push((p.resourceUsage()?.maxRSS ?? 0) / 1024);
+      rss.push((p.resourceUsage()?.maxRSS ?? 0) / 1024 / 1024);
       if (code !== 0) throw new Error(`validate exited ${code}: ${await new Response(p.stderr).text()}`);
     }
     console.log(

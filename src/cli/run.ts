@@ -1,6 +1,67 @@
-// nexus-init run — placeholder until its issue lands.
-export const summary = "(run: in progress)";
-export async function main(_args: string[]): Promise<number> {
-  process.stderr.write("nexus-init run: not available in this build\n");
-  return 2;
+// nexus-init run --stage NAME --platform ID [--root /sysroot]
+import { parseArgs } from "node:util";
+import { runStages } from "../executor/engine.ts";
+import { Logger } from "../executor/log.ts";
+import { defaultRunPaths } from "../executor/paths.ts";
+import { isStageName, STAGE_NAMES } from "../executor/stage.ts";
+import { realSystem } from "../system/real.ts";
+
+export const summary = "Run one provisioning stage (what the initramfs units call)";
+
+const USAGE = `Usage: nexus-init run --stage NAME --platform ID [--root DIR]
+
+Runs one stage, as the initramfs does at first boot: ${STAGE_NAMES.join(", ")}.
+The fetch stages cache the rendered config in the run directory (/run/nexus, or
+NEXUS_PATH_RUN_DIR); later stages read it, and every stage adds its timing to the state file
+there. Log lines carry journal priorities.
+Exit status: 0 success, 1 the stage failed, 2 usage error.
+
+Options:
+  --stage NAME     the stage to run (required)
+  --platform ID    the platform the config comes from, e.g. qemu, gcp, aws, file (required)
+  --root DIR       the target root (default /sysroot)`;
+
+/** Runs the run command. */
+export async function main(args: string[]): Promise<number> {
+  let values: { stage?: string; platform?: string; root?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      allowPositionals: false,
+      options: {
+        stage: { type: "string" },
+        platform: { type: "string" },
+        root: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    process.stderr.write(`nexus-init run: ${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  if (!values.stage || !isStageName(values.stage)) {
+    const got = values.stage ? `unknown stage "${values.stage}"` : "--stage NAME is required";
+    process.stderr.write(`nexus-init run: ${got} (stages: ${STAGE_NAMES.join(", ")})\n`);
+    return 2;
+  }
+  if (!values.platform) {
+    process.stderr.write(`nexus-init run: --platform ID is required\n`);
+    return 2;
+  }
+  const system = realSystem();
+  const log = new Logger((l) => process.stderr.write(l + "\n"), { priorities: true });
+  const result = await runStages([values.stage], {
+    root: values.root ?? "/sysroot",
+    platform: values.platform,
+    system,
+    log,
+    paths: defaultRunPaths(system.env),
+    configSource: `platform ${values.platform}`,
+    persistState: true,
+  });
+  return result.ok ? 0 : 1;
 }

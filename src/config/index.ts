@@ -1,6 +1,7 @@
 // The config engine's public face: parse, validate, merge. Everything else imports from here.
 import { hasErrors, type Issue } from "./issues.ts";
 import { locateJson } from "./json_locate.ts";
+import { applyLegacySemantics } from "./legacy.ts";
 import { parseStructure, withPosition, type ParseOptions } from "./parse.ts";
 import type { Config, SpecVersion } from "./types.ts";
 import { validateConfig } from "./validate.ts";
@@ -29,5 +30,5 @@ export function parseConfig(input: string | Uint8Array, opts: ParseOptions = {})
     issues = [...issues, ...found.map((i) => withPosition(i, loc))];
   }
   if (hasErrors(issues)) return { ok: false, issues };
-  return { ok: true, config: s.config, version: s.version, issues };
+  return { ok: true, config: applyLegacySemantics(s.config, s.version), version: s.version, issues };
 }

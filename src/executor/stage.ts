@@ -37,6 +37,21 @@ export interface StageContext {
   platform: string;
   /** State shared between stages in one process and persisted under /run between calls. */
   state: StageState;
+  /**
+   * Where the rendered config is cached and state is kept between calls (default under
+   * /run/nexus; `apply` and `plan` use a private temporary directory). See executor/paths.ts.
+   */
+  paths?: RunPaths;
+}
+
+/** Files shared between one-stage-per-call runs. */
+export interface RunPaths {
+  /** The run directory (default /run/nexus, NEXUS_PATH_RUN_DIR). */
+  runDir: string;
+  /** The rendered, validated config the fetch stages cache (<runDir>/config.json). */
+  config: string;
+  /** Cross-stage state (<runDir>/state.json). */
+  state: string;
 }
 
 /** Cross-stage state (e.g. which filesystems the mount stage mounted). */

@@ -1,0 +1,122 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Config } from "../config/types.ts";
+import { fakeSystem } from "../system/fake.ts";
+import { runStages, planStages, stageWork, type EngineOptions } from "./engine.ts";
+import { Logger } from "./log.ts";
+import { runPathsIn } from "./paths.ts";
+import { buildReport, RESULT_PATH } from "./report.ts";
+import { saveState } from "./state.ts";
+
+let base: string;
+let root: string;
+let lines: string[];
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), "nexus-engine-"));
+  root = join(base, "root");
+  mkdirSync(root);
+  lines = [];
+});
+afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+const config = (c: Omit<Config, "ignition">): Config => ({ ignition: { version: "3.6.0" }, ...c }) as Config;
+
+function options(over: Partial<EngineOptions> = {}): EngineOptions {
+  return {
+    root,
+    platform: "file",
+    system: fakeSystem({ env: {}, now: Date.UTC(2025, 0, 2, 3, 4, 5) }),
+    log: new Logger((l) => lines.push(l)),
+    paths: runPathsIn(join(base, "run")),
+    configSource: "file:/tmp/config.ign",
+    persistState: false,
+    ...over,
+  };
+}
+
+const report = () => JSON.parse(readFileSync(join(root, RESULT_PATH), "utf8"));
+
+describe("runStages()", () => {
+  test("runStages() runs the files stage, logs its plan before acting and writes the report", async () => {
+    const c = config({ storage: { files: [{ path: "/etc/motd", contents: { source: "data:,hi" } }] } });
+    const r = await runStages(["files"], options({ config: c }));
+    expect(r.ok).toBe(true);
+    expect(r.plan.map((p) => [p.action, p.target])).toEqual([["create", "/etc/motd"]]);
+    const firstPlan = lines.findIndex((l) => l.includes("plan: create /etc/motd"));
+    const firstOp = lines.findIndex((l) => l.includes('[started]  writing file "/etc/motd"'));
+    expect(firstPlan).toBeGreaterThanOrEqual(0);
+    expect(firstPlan).toBeLessThan(firstOp);
+    expect(lines.some((l) => /\[finished\] stage files \(\d+\.\d ms\)/.test(l))).toBe(true);
+    const rep = report();
+    expect(rep).toMatchObject({ tool: "nexus-init", provisioningDate: "2025-01-02T03:04:05.000Z", configSource: "file:/tmp/config.ign", outcome: "success" });
+    expect(rep.stages.map((s: { name: string; ok: boolean }) => [s.name, s.ok])).toEqual([["files", true]]);
+  });
+
+  test("runStages() reports a failure, names the stage and leaves no partial file", async () => {
+    const c = config({ storage: { files: [{ path: "/a/f", contents: { source: "data:,x", verification: { hash: "sha256-" + "0".repeat(64) } } }] } });
+    const r = await runStages(["files"], options({ config: c }));
+    expect(r.ok).toBe(false);
+    expect(r.failedStage).toBe("files");
+    expect(r.error).toMatch(/Cannot create files, directories and links/);
+    expect(lines.some((l) => l.startsWith("CRIT: files: stage failed"))).toBe(true);
+    expect(report()).toMatchObject({ outcome: "failure", failedStage: "files" });
+    expect(readdirSync(root)).toEqual(["etc"]);
+    expect(readdirSync(join(root, "etc"))).toEqual([".nexus-result.json"]);
+  });
+
+  test("runStages() in boot mode reads the cached config and adds its record to the saved state", async () => {
+    const paths = runPathsIn(join(base, "run"));
+    mkdirSync(paths.runDir);
+    writeFileSync(paths.config, JSON.stringify(config({ storage: { directories: [{ path: "/d" }] } })));
+    saveState(paths.state, { mounted: [], neednet: false, stages: [{ name: "fetch", ok: true, ms: 12, startedAt: "2025-01-01T00:00:00.000Z" }], configSource: "provider qemu (fw_cfg)" });
+    const r = await runStages(["files"], options({ paths, persistState: true }));
+    expect(r.ok).toBe(true);
+    expect(existsSync(join(root, "d"))).toBe(true);
+    const state = JSON.parse(readFileSync(paths.state, "utf8"));
+    expect(state.stages.map((s: { name: string }) => s.name)).toEqual(["fetch", "files"]);
+    const rep = report();
+    expect(rep.configSource).toBe("provider qemu (fw_cfg)");
+    expect(rep.stages.map((s: { name: string }) => s.name)).toEqual(["fetch", "files"]);
+  });
+
+  test("runStages() fails clearly when no rendered config is cached", async () => {
+    const r = await runStages(["files"], options({ persistState: true }));
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/Cannot read the rendered config ".*config.json": no such file \(run the fetch stages first\)/);
+  });
+});
+
+describe("planStages()", () => {
+  test("planStages() plans without touching the root", async () => {
+    const c = config({ storage: { files: [{ path: "/x", contents: { source: "data:,x" } }] }, systemd: { units: [{ name: "a.service", mask: true }] } });
+    const r = await planStages(["files"], options({ config: c }));
+    expect(r.ok).toBe(true);
+    expect(r.plan.map((p) => p.action)).toEqual(["create", "mask"]);
+    expect(readdirSync(root)).toEqual([]);
+  });
+});
+
+describe("stageWork()", () => {
+  test.each([
+    ["disks", config({}), null],
+    ["disks", config({ storage: { filesystems: [{ device: "/dev/vda1", format: "ext4" }] } }), "storage.filesystems"],
+    ["mount", config({ storage: { filesystems: [{ device: "/dev/vda1", format: "ext4", path: "/var" }] } }), "storage.filesystems"],
+    ["kargs", config({ kernelArguments: { shouldExist: ["quiet"] } }), "kernelArguments"],
+    ["fetch", config({ ignition: { version: "3.6.0", config: { merge: [{ source: "data:,{}" }] } } } as never), "ignition.config"],
+    ["fetch", config({}), null],
+    ["files", undefined, "the config"],
+  ] as const)("stageWork(%p) finds the work in the config", (name, c, want) => {
+    expect(stageWork(name, c as Config | undefined)).toBe(want);
+  });
+});
+
+describe("buildReport()", () => {
+  test("buildReport() redacts credentials in a URL source", () => {
+    const r = buildReport({ now: 0, configSource: "https://user:pw@example.com/c.ign?token=abc", stages: [] });
+    expect(r.configSource).not.toContain("pw");
+    expect(r.configSource).not.toContain("abc");
+    expect(buildReport({ now: 0, configSource: "data:,secret", stages: [] }).configSource).toBe("data:<redacted>");
+  });
+});

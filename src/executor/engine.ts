@@ -1,0 +1,272 @@
+// The engine: runs selected stages in boot order against a target root. `apply` runs them all
+// in one process; at boot each `run --stage` call runs one, with the rendered config cached by
+// the fetch stages and the state file carried in the run directory between calls. Before a
+// stage acts, its plan is logged; every stage is a logged operation with its duration; after
+// the files stage the result report is written into the root.
+import { existsSync, readFileSync } from "node:fs";
+import type { Config } from "../config/types.ts";
+import { createFetcher, resolveConfigOptions, type ResourceFetcher } from "../resource/index.ts";
+import type { System } from "../system/system.ts";
+import { stageByName } from "../stages/index.ts";
+import type { Logger } from "./log.ts";
+import { buildReport, writeReport } from "./report.ts";
+import type { PlanEntry, RunPaths, Stage, StageContext, StageName, StageState } from "./stage.ts";
+import { emptyState, loadState, saveState, stageRecords, type StageRecord } from "./state.ts";
+
+/** Stages that produce the rendered config instead of consuming it. */
+export const FETCH_STAGES: readonly StageName[] = ["fetch-offline", "fetch"];
+
+/** How the engine runs. */
+export interface EngineOptions {
+  /** The target root directory. */
+  root: string;
+  platform: string;
+  system: System;
+  log: Logger;
+  paths: RunPaths;
+  /** The config for the stages after the fetch stages when it is already known (apply). */
+  config?: Config;
+  /** Where the config came from, for the report ("file:/path", provider name). */
+  configSource: string;
+  /** Load and save the state file between calls (boot); apply keeps state in memory. */
+  persistState: boolean;
+  /** Write /etc/.nexus-result.json after the files stage (default true). */
+  report?: boolean;
+  /** The fetcher for a stage (default: the shared fetcher; offline for fetch-offline). */
+  fetcherFor?: (stage: StageName) => ResourceFetcher;
+}
+
+/** What a run did. */
+export interface EngineResult {
+  ok: boolean;
+  /** The stages this call ran, in order. */
+  stages: StageRecord[];
+  /** Every plan entry logged before acting. */
+  plan: PlanEntry[];
+  failedStage?: StageName;
+  error?: string;
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The smallest config: nothing to do. */
+function emptyConfig(): Config {
+  return { ignition: { version: "3.6.0" } } as Config;
+}
+
+/**
+ * What in the config needs a stage, or null when the stage would have nothing to do. Used when
+ * a stage is not implemented in this build: skipping it is only honest if it has no work.
+ */
+export function stageWork(name: StageName, config: Config | undefined): string | null {
+  if (!config) return "the config";
+  const s = config.storage;
+  switch (name) {
+    case "fetch-offline":
+    case "fetch":
+      if (config.ignition?.config?.replace?.source || (config.ignition?.config?.merge ?? []).length > 0) return "ignition.config";
+      return null;
+    case "kargs": {
+      const k = config.kernelArguments;
+      return (k?.shouldExist?.length ?? 0) + (k?.shouldNotExist?.length ?? 0) > 0 ? "kernelArguments" : null;
+    }
+    case "disks":
+      for (const key of ["disks", "raid", "luks", "filesystems"] as const) if ((s?.[key]?.length ?? 0) > 0) return `storage.${key}`;
+      return null;
+    case "mount":
+    case "umount":
+      return (s?.filesystems ?? []).some((f) => f.path) ? "storage.filesystems" : null;
+    case "files":
+      return "files";
+  }
+}
+
+/** Reads the rendered config the fetch stages cached. */
+export function loadCachedConfig(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`Cannot read the rendered config "${path}": ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file (run the fetch stages first)" : errorText(e)}`, { cause: e });
+  }
+  try {
+    return JSON.parse(text) as Config;
+  } catch (e) {
+    throw new Error(`Cannot read the rendered config "${path}": not valid JSON`, { cause: e });
+  }
+}
+
+/** The fetcher for stages acting on this config: its timeouts, proxy and CAs applied. */
+async function configuredFetcher(base: ResourceFetcher, config: Config): Promise<ResourceFetcher> {
+  const ign = config.ignition;
+  const needs = ign?.timeouts || ign?.proxy || (ign?.security?.tls?.certificateAuthorities ?? []).length > 0;
+  return needs ? base.withDefaults(await resolveConfigOptions(config, base)) : base;
+}
+
+/** Logs a plan, one line per entry. */
+function logPlan(log: Logger, name: StageName, plan: readonly PlanEntry[]): void {
+  if (plan.length === 0) return;
+  log.info(`${name}: plan: ${plan.length} action(s)`);
+  for (const p of plan) log.info(`${name}: plan: ${p.action} ${p.target}${p.detail ? ` (${p.detail})` : ""}`);
+}
+
+/** Shared setup of runStages and planStages. */
+class Run {
+  readonly state: StageState;
+  config: Config | undefined;
+  private readonly fetchers = new Map<StageName, ResourceFetcher>();
+  constructor(readonly opts: EngineOptions) {
+    this.state = opts.persistState ? loadState(opts.paths.state) : emptyState();
+    this.config = opts.config;
+  }
+
+  fetcher(name: StageName): ResourceFetcher {
+    let f = this.fetchers.get(name);
+    if (!f) {
+      f = this.opts.fetcherFor?.(name) ?? createFetcher({ offline: name === "fetch-offline", log: this.opts.log, env: this.opts.system.env });
+      this.fetchers.set(name, f);
+    }
+    return f;
+  }
+
+  /** The context for one stage; loads the cached config for stages after the fetch stages. */
+  async context(stage: Stage): Promise<StageContext> {
+    const isFetch = FETCH_STAGES.includes(stage.name);
+    if (!isFetch && !this.config) this.config = loadCachedConfig(this.opts.paths.config);
+    const config = this.config ?? emptyConfig();
+    const fetcher = isFetch ? this.fetcher(stage.name) : await configuredFetcher(this.fetcher(stage.name), config);
+    return {
+      config,
+      root: this.opts.root,
+      system: this.opts.system,
+      log: this.opts.log.child(stage.name),
+      fetcher,
+      platform: this.opts.platform,
+      state: this.state,
+      paths: this.opts.paths,
+    };
+  }
+
+  /** After a fetch stage: the config it rendered, if it cached one. */
+  afterFetch(): void {
+    if (existsSync(this.opts.paths.config)) this.config = loadCachedConfig(this.opts.paths.config);
+  }
+
+  /** The stage, or null to skip it; throws when it is missing but the config needs it. */
+  resolve(name: StageName): Stage | null {
+    const stage = stageByName(name);
+    if (stage) return stage;
+    if (!this.config && !FETCH_STAGES.includes(name) && existsSync(this.opts.paths.config)) {
+      this.config = loadCachedConfig(this.opts.paths.config);
+    }
+    const work = stageWork(name, this.config);
+    if (work) {
+      const why = work === "the config" ? "there is no config to tell whether it is needed" : `the config uses ${work}`;
+      throw new Error(`Cannot run stage "${name}": it is not available in this build and ${why}`);
+    }
+    this.opts.log.info(`${name}: not available in this build; nothing in the config needs it`);
+    return null;
+  }
+}
+
+/**
+ * Runs the named stages in boot order. A failing stage stops the run (a later umount still
+ * runs, to release what mount mounted); the result says which stage failed and why.
+ */
+export async function runStages(names: readonly StageName[], opts: EngineOptions): Promise<EngineResult> {
+  const run = new Run(opts);
+  const { log } = opts;
+  const records = stageRecords(run.state);
+  const result: EngineResult = { ok: true, stages: [], plan: [] };
+  const ordered = [...names];
+  for (const name of ordered) {
+    if (!result.ok && name !== "umount") continue;
+    const startedAt = opts.system.now();
+    const t0 = performance.now();
+    let stage: Stage | null = null;
+    try {
+      stage = run.resolve(name);
+      if (!stage) continue;
+      const ctx = await run.context(stage);
+      const plan = await stage.plan(ctx);
+      logPlan(log, name, plan);
+      result.plan.push(...plan);
+      await log.op(`stage ${name}`, () => stage!.run(ctx));
+      if (FETCH_STAGES.includes(name)) run.afterFetch();
+      const rec: StageRecord = { name, ok: true, ms: performance.now() - t0, startedAt: new Date(startedAt).toISOString() };
+      records.push(rec);
+      result.stages.push(rec);
+    } catch (e) {
+      const error = errorText(e);
+      const rec: StageRecord = { name, ok: false, ms: performance.now() - t0, startedAt: new Date(startedAt).toISOString(), error };
+      records.push(rec);
+      result.stages.push(rec);
+      if (result.ok) {
+        result.ok = false;
+        result.failedStage = name;
+        result.error = error;
+      }
+      log.crit(`${name}: stage failed: ${error}`);
+    }
+    if (name === "files" && stage && opts.report !== false) await reportAfterFiles(run, result);
+    if (opts.persistState) saveState(opts.paths.state, run.state);
+  }
+  return result;
+}
+
+/** The user config's source as the fetch stages recorded it in the state, if they did. */
+function configSourceOf(state: StageState): string | undefined {
+  if (typeof state.configSource === "string") return state.configSource;
+  const fetched = Array.isArray(state.fetched) ? (state.fetched as { kind?: string; source?: string; referenced?: boolean }[]) : [];
+  const user = fetched.find((f) => f.kind === "user" && !f.referenced && typeof f.source === "string");
+  return user?.source;
+}
+
+/** Writes the result report after the files stage; a report that cannot be written fails it. */
+async function reportAfterFiles(run: Run, result: EngineResult): Promise<void> {
+  const { opts } = run;
+  const report = buildReport({
+    now: opts.system.now(),
+    // At boot the fetch stages know the source; apply and plan know it better (the temporary
+    // copy the file platform reads is not where the config came from).
+    configSource: (opts.persistState ? configSourceOf(run.state) : undefined) ?? opts.configSource,
+    stages: stageRecords(run.state),
+    failedStage: result.failedStage,
+    error: result.error,
+  });
+  try {
+    await opts.log.op(`writing result report "/etc/.nexus-result.json"`, () => writeReport(opts.root, report));
+  } catch (e) {
+    if (result.ok) {
+      result.ok = false;
+      result.failedStage = "files";
+      result.error = errorText(e);
+    }
+    opts.log.crit(`files: cannot write the result report: ${errorText(e)}`);
+  }
+}
+
+/**
+ * Plans the named stages without touching the root. The fetch stages do run (they only read
+ * config sources and write the private run directory) so later plans see the rendered config.
+ */
+export async function planStages(names: readonly StageName[], opts: EngineOptions): Promise<{ ok: boolean; plan: PlanEntry[]; error?: string }> {
+  const run = new Run(opts);
+  const plan: PlanEntry[] = [];
+  try {
+    for (const name of names) {
+      const stage = run.resolve(name);
+      if (!stage) continue;
+      const ctx = await run.context(stage);
+      if (FETCH_STAGES.includes(name)) {
+        await stage.run(ctx);
+        run.afterFetch();
+        continue;
+      }
+      plan.push(...(await stage.plan(ctx)));
+    }
+  } catch (e) {
+    return { ok: false, plan, error: errorText(e) };
+  }
+  return { ok: !plan.some((p) => p.action === "fail"), plan };
+}
