@@ -1,10 +1,6 @@
 // Subcommand registry: argv[0] selects one; each module exports main(args) → exit code.
-import * as apply from "./apply.ts";
-import * as init from "./init.ts";
-import * as plan from "./plan.ts";
-import * as run from "./run.ts";
-import * as translate from "./translate.ts";
-import * as validate from "./validate.ts";
+// Modules load on demand: the initramfs starts the binary once per stage, and every import
+// a stage does not need is start-up time on each boot.
 
 export interface Command {
   /** One-line summary for `nexus-init help`. */
@@ -12,15 +8,20 @@ export interface Command {
   main(args: string[]): Promise<number>;
 }
 
+interface Entry {
+  summary: string;
+  load(): Promise<Command>;
+}
+
 /** Every subcommand, in the order help lists them. */
 export const COMMANDS = {
-  validate,
-  plan,
-  apply,
-  run,
-  translate,
-  init,
-} as const satisfies Record<string, Command>;
+  validate: { summary: "Check a config (Ignition JSON or Butane YAML) without touching anything", load: () => import("./validate.ts") },
+  plan: { summary: "Show what apply would do to a root directory, touching nothing", load: () => import("./plan.ts") },
+  apply: { summary: "Provision a root directory from a config (all stages, one process)", load: () => import("./apply.ts") },
+  run: { summary: "Run one provisioning stage (what the initramfs units call)", load: () => import("./run.ts") },
+  translate: { summary: "Translate a Butane config (YAML) to an Ignition config (JSON)", load: () => import("./translate.ts") },
+  init: { summary: "Translate a Butane config FILE to FILE.ign (config.bu → config.ign)", load: () => import("./init.ts") },
+} as const satisfies Record<string, Entry>;
 export type CommandName = keyof typeof COMMANDS;
 
 const USAGE = `Usage: nexus-init <command> [options]
@@ -43,12 +44,12 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stdout.write(`nexus-init ${VERSION}\n`);
     return 0;
   }
-  const cmd = (COMMANDS as Record<string, Command>)[name];
-  if (!cmd) {
+  const entry = (COMMANDS as Record<string, Entry>)[name];
+  if (!entry) {
     process.stderr.write(`nexus-init: unknown command "${name}"\n\n${USAGE}\n`);
     return 2;
   }
-  return cmd.main(rest);
+  return (await entry.load()).main(rest);
 }
 
 export const VERSION = "0.1.0";
