@@ -1,0 +1,61 @@
+import { describe, expect, test } from "bun:test";
+import type { Luks } from "../config/types.ts";
+import { buildClevisBinding, buildLuksFormat, buildLuksOpen, canReopenWithClevis, formatCrypttabLine, hasClevis, findLuksReuseProblem } from "./luks.ts";
+
+describe("luks", () => {
+  test("`buildLuksFormat()` passes the key as a file and appends options before the device", () => {
+    const luks: Luks = { name: "data", device: "/dev/x", label: "L", uuid: "U", options: ["--cipher", "aes-xts-plain64"] };
+    expect(buildLuksFormat(luks, "/dev/x", "/run/k")).toEqual({
+      cmd: "cryptsetup",
+      args: ["luksFormat", "--type", "luks2", "--key-file", "/run/k", "--label", "L", "--uuid", "U", "--cipher", "aes-xts-plain64", "/dev/x"],
+    });
+  });
+
+  test("`buildLuksOpen()` persists discard and open options", () => {
+    expect(buildLuksOpen({ name: "data", discard: true, openOptions: ["--perf-no_read_workqueue"] }, "/dev/x", "/run/k").args).toEqual([
+      "luksOpen", "/dev/x", "data", "--key-file", "/run/k", "--persistent", "--allow-discards", "--perf-no_read_workqueue",
+    ]);
+  });
+
+  test.each([
+    [{ tpm2: true }, { pin: "sss", config: '{"pins":{"tpm2":{}},"t":1}' }],
+    [{ tang: [{ url: "http://t", thumbprint: "abc" }], threshold: 1 }, { pin: "sss", config: '{"pins":{"tang":[{"url":"http://t","thp":"abc"}]},"t":1}' }],
+    [{ tang: [{ url: "http://t", thumbprint: "abc", advertisement: '{"payload":"x"}' }], tpm2: true, threshold: 2 }, { pin: "sss", config: '{"pins":{"tang":[{"url":"http://t","thp":"abc","adv":{"payload":"x"}}],"tpm2":{}},"t":2}' }],
+    [{ custom: { pin: "tpm2", config: '{"pcr_ids":"7"}' } }, { pin: "tpm2", config: '{"pcr_ids":"7"}' }],
+  ] as [NonNullable<Luks["clevis"]>, object][])("`buildClevisBinding()` for %p", (clevis, want) => {
+    expect(buildClevisBinding(clevis)).toEqual(want as never);
+  });
+
+  test("`canReopenWithClevis()` counts only pins usable offline", () => {
+    expect(canReopenWithClevis({ tpm2: true })).toBe(true);
+    expect(canReopenWithClevis({ tang: [{ url: "u", advertisement: "{}" }] })).toBe(false);
+    expect(canReopenWithClevis({ tang: [{ url: "u" }, { url: "v" }], threshold: 2 })).toBe(true);
+  });
+
+  test.each([
+    [{ name: "data", keyFile: { source: "data:,k" } }, "data UUID=1234 /etc/luks/data luks\n"],
+    [{ name: "data", clevis: { tpm2: true } }, "data UUID=1234 none luks\n"],
+    [{ name: "data", clevis: { tang: [{ url: "http://t" }] } }, "data UUID=1234 none luks,_netdev\n"],
+    [{ name: "data", clevis: { custom: { pin: "x", config: "{}", needsNetwork: true } } }, "data UUID=1234 none luks,_netdev\n"],
+  ] as [Luks, string][])("`formatCrypttabLine()` for %p", (luks, want) => {
+    expect(formatCrypttabLine(luks, "1234")).toBe(want);
+  });
+
+  test("`hasClevis()` is false for an empty clevis object", () => {
+    expect(hasClevis({})).toBe(false);
+    expect(hasClevis({ tang: [] })).toBe(false);
+  });
+
+  test.each([
+    [{ name: "d", keyFile: { source: "data:,k" } }, { label: "", uuid: "u", allowDiscards: false }, undefined],
+    [{ name: "d" }, { label: "", uuid: "u", allowDiscards: false }, "must specify a keyFile"],
+    [{ name: "d", keyFile: { source: "data:,k" }, clevis: { tpm2: true } }, { label: "", uuid: "u", allowDiscards: false }, "clevis"],
+    [{ name: "d", keyFile: { source: "data:,k" }, label: "x" }, { label: "y", uuid: "u", allowDiscards: false }, 'label "y"'],
+    [{ name: "d", keyFile: { source: "data:,k" }, uuid: "v" }, { label: "", uuid: "u", allowDiscards: false }, 'UUID "u"'],
+    [{ name: "d", keyFile: { source: "data:,k" }, discard: true }, { label: "", uuid: "u", allowDiscards: false }, "allow-discards"],
+  ] as [Luks, { label: string; uuid: string; allowDiscards: boolean }, string | undefined][])("`findLuksReuseProblem()` for %p", (luks, found, want) => {
+    const got = findLuksReuseProblem(luks, found);
+    if (want === undefined) expect(got).toBeUndefined();
+    else expect(got).toContain(want);
+  });
+});

@@ -1,0 +1,259 @@
+// The disks, mount and umount stages against real loop devices (needs root): partitioning a
+// blank disk, re-applying without writing, refusing a conflict with the table untouched,
+// resolving by-partlabel paths without udev, mounting and always unmounting.
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseConfig } from "../config/index.ts";
+import type { Config } from "../config/types.ts";
+import { Logger } from "../executor/log.ts";
+import type { StageContext } from "../executor/stage.ts";
+import { createFetcher } from "../resource/index.ts";
+import { realSystem, spawnCollect } from "../system/real.ts";
+import { Root } from "../system/root.ts";
+import { disksStage, planKernelSync, writeLuksTargetFiles } from "./disks.ts";
+import { mountStage } from "./mount.ts";
+import { umountStage } from "./umount.ts";
+
+const work = mkdtempSync(join(tmpdir(), "nexus-disks-stage-"));
+const loops: string[] = [];
+afterEach(async () => {
+  for (const l of loops.splice(0)) {
+    const mounts = (await spawnCollect(["findmnt", "-rn", "-o", "TARGET,SOURCE"])).stdout.split("\n").filter((x) => x.includes(l));
+    for (const m of mounts.reverse()) await spawnCollect(["umount", m.split(" ")[0]!]);
+    await spawnCollect(["partx", "--delete", l]);
+    await spawnCollect(["losetup", "--detach", l]);
+  }
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function blankDisk(mib: number): Promise<{ loop: string; image: string }> {
+  const image = join(work, `disk-${loops.length}-${Date.now()}.img`);
+  writeFileSync(image, "");
+  expect((await spawnCollect(["truncate", "--size", `${mib}M`, image])).code).toBe(0);
+  const r = await spawnCollect(["losetup", "--find", "--show", "--partscan", image]);
+  expect(r.code, r.stderr).toBe(0);
+  const loop = r.stdout.trim();
+  loops.push(loop);
+  return { loop, image };
+}
+
+function config(obj: object): Config {
+  const r = parseConfig(JSON.stringify({ ignition: { version: "3.4.0" }, ...obj }));
+  if (!r.ok) throw new Error(r.issues.map((i) => i.message).join("; "));
+  return r.config;
+}
+
+function context(cfg: Config, root = join(work, "root"), lines: string[] = []): StageContext {
+  mkdirSync(root, { recursive: true });
+  return {
+    config: cfg,
+    root,
+    system: { ...realSystem(), env: { ...process.env, NEXUS_DEVICE_TIMEOUT_MS: "5000" } },
+    log: new Logger((l) => lines.push(l)),
+    fetcher: createFetcher({ offline: true }),
+    platform: "file",
+    state: { mounted: [], neednet: false },
+  };
+}
+
+async function sfdisk(loop: string): Promise<{ start: number; size: number; name?: string; node: string }[]> {
+  const r = await spawnCollect(["sfdisk", "--json", loop]);
+  return r.code === 0 ? (JSON.parse(r.stdout).partitiontable.partitions ?? []) : [];
+}
+
+async function blkid(dev: string): Promise<string> {
+  return (await spawnCollect(["blkid", "-p", "-s", "TYPE", "-o", "value", dev])).stdout.trim();
+}
+
+const layout = (loop: string) => ({
+  storage: {
+    disks: [
+      {
+        device: loop,
+        partitions: [
+          { number: 1, label: "esp", sizeMiB: 32 },
+          { number: 2, label: "data", sizeMiB: 64 },
+          { number: 3, label: "rest", sizeMiB: 0 },
+        ],
+      },
+    ],
+    filesystems: [
+      { device: `${loop}p2`, format: "ext4", label: "data", path: "/data" },
+      { device: `${loop}p3`, format: "xfs", label: "rest", path: "/data/rest" },
+      { device: `${loop}p1`, format: "swap" },
+    ],
+  },
+});
+
+describe("disks stage", () => {
+  test("`disksStage.run()` partitions and formats a blank disk, and re-applying writes nothing", async () => {
+    const { loop } = await blankDisk(512);
+    const lines: string[] = [];
+    await disksStage.run(context(config(layout(loop)), undefined, lines));
+    const parts = await sfdisk(loop);
+    expect(parts.map((p) => [p.node, p.start, p.size, p.name])).toEqual([
+      [`${loop}p1`, 2048, 65536, "esp"],
+      [`${loop}p2`, 67584, 131072, "data"],
+      [`${loop}p3`, 198656, 849887, "rest"],
+    ]);
+    expect([await blkid(`${loop}p1`), await blkid(`${loop}p2`), await blkid(`${loop}p3`)]).toEqual(["swap", "ext4", "xfs"]);
+    expect(existsSync(`${loop}p3`)).toBe(true);
+
+    const again: string[] = [];
+    await disksStage.run(context(config(layout(loop)), undefined, again));
+    const text = again.join("\n");
+    expect(text).toContain("partition table already as configured");
+    expect(text).not.toContain("writing the partition table");
+    expect(text).not.toContain("creating ext4 filesystem");
+    expect(text.match(/reuse existing/g)?.length).toBe(3);
+  }, 60_000);
+
+  test("`disksStage.run()` fails on a conflict and leaves the table byte-for-byte untouched", async () => {
+    const { loop, image } = await blankDisk(128);
+    await disksStage.run(context(config({ storage: { disks: [{ device: loop, partitions: [{ number: 1, label: "a", sizeMiB: 16 }] }] } })));
+    const before = readFileSync(image).subarray(0, 34 * 512);
+    const bad = config({ storage: { disks: [{ device: loop, partitions: [{ number: 1, label: "a", sizeMiB: 32 }, { number: 2, label: "b", sizeMiB: 8 }] }] } });
+    await expect(disksStage.run(context(bad))).rejects.toThrow("Cannot use partition 1");
+    expect(readFileSync(image).subarray(0, 34 * 512)).toEqual(before);
+  }, 60_000);
+
+  test("`disksStage.run()` finds /dev/disk/by-partlabel paths without udev", async () => {
+    const { loop } = await blankDisk(128);
+    const label = `nx-${process.pid}-${Date.now() % 100000}`;
+    await disksStage.run(context(config({ storage: { disks: [{ device: loop, partitions: [{ number: 1, label, sizeMiB: 32 }] }] } })));
+    await disksStage.run(context(config({ storage: { filesystems: [{ device: `/dev/disk/by-partlabel/${label}`, format: "ext4", label: "bylabel" }] } })));
+    expect(await blkid(`${loop}p1`)).toBe("ext4");
+  }, 60_000);
+
+  test("`disksStage.plan()` shows the table before and after and the filesystems, touching nothing", async () => {
+    const { loop, image } = await blankDisk(512);
+    const before = readFileSync(image);
+    const plan = await disksStage.plan(context(config(layout(loop))));
+    expect(readFileSync(image).equals(before)).toBe(true);
+    const actions = plan.map((p) => p.action);
+    expect(actions).toEqual([
+      "table-before",
+      "create-partition",
+      "create-partition",
+      "create-partition",
+      "table-after",
+      "table-after",
+      "table-after",
+      "mkfs",
+      "mkfs",
+      "mkfs",
+    ]);
+    expect(plan.find((p) => p.action === "table-after")!.detail).toContain('1: "esp" start 2048 (1 MiB) size 65536 (32 MiB)');
+    expect(plan.find((p) => p.action === "create-partition")!.detail).toContain("guid (random)");
+  }, 60_000);
+
+  test("`disksStage.plan()` reports a conflict as a fail entry", async () => {
+    const { loop } = await blankDisk(128);
+    await disksStage.run(context(config({ storage: { disks: [{ device: loop, partitions: [{ number: 1, label: "a", sizeMiB: 16 }] }] } })));
+    const plan = await disksStage.plan(context(config({ storage: { disks: [{ device: loop, partitions: [{ number: 1, label: "b" }] }] } })));
+    expect(plan.map((p) => p.action)).toEqual(["fail"]);
+    expect(plan[0]!.detail).toContain("label did not match");
+  }, 60_000);
+
+  test("`planKernelSync()` deletes, updates and adds exactly what differs", () => {
+    const kernel = new Map([
+      [1, { start: 2048, size: 100 }],
+      [2, { start: 4096, size: 100 }],
+      [3, { start: 8192, size: 100 }],
+      [5, { start: 10240, size: 100 }],
+    ]);
+    const after = {
+      sectorSize: 512,
+      totalSectors: 100000,
+      diskGuid: "",
+      firstUsable: 34,
+      lastUsable: 99966,
+      entryCount: 128,
+      entrySize: 128,
+      partitions: [
+        { number: 1, start: 2048, size: 100, typeGuid: "", guid: "", label: "", attributes: 0n },
+        { number: 2, start: 4096, size: 200, typeGuid: "", guid: "", label: "", attributes: 0n },
+        { number: 4, start: 12288, size: 100, typeGuid: "", guid: "", label: "", attributes: 0n },
+      ],
+    };
+    expect(planKernelSync(kernel, after, [5])).toEqual({ delete: [3], update: [2], add: [4] });
+  });
+});
+
+describe("mount and umount stages", () => {
+  test("`mountStage.run()` mounts shallowest first and `umountStage.run()` releases everything", async () => {
+    const { loop } = await blankDisk(512);
+    const cfg = config(layout(loop));
+    await disksStage.run(context(cfg));
+    const root = join(work, "root-mount");
+    const ctx = context(cfg, root);
+    await mountStage.run(ctx);
+    expect(ctx.state.mounted).toEqual([join(root, "data"), join(root, "data/rest")]);
+    expect(ctx.state.notatedDirectories).toEqual(["/data", "/data/rest"]);
+    writeFileSync(join(root, "data/rest/hello"), "x");
+    await umountStage.run(ctx);
+    expect(ctx.state.mounted).toEqual([]);
+    expect(existsSync(join(root, "data/rest/hello"))).toBe(false);
+    const mounts = (await spawnCollect(["findmnt", "-rn", "-o", "TARGET"])).stdout;
+    expect(mounts).not.toContain(root);
+  }, 60_000);
+
+  test("`umountStage.run()` releases what a failed `mountStage.run()` mounted", async () => {
+    const { loop } = await blankDisk(512);
+    const good = layout(loop);
+    await disksStage.run(context(config(good)));
+    (good.storage.filesystems[1] as { mountOptions?: string[] }).mountOptions = ["doesnotexist"];
+    const cfg = config(good);
+    const root = join(work, "root-fail");
+    const ctx = context(cfg, root);
+    await expect(mountStage.run(ctx)).rejects.toThrow();
+    expect(ctx.state.mounted).toEqual([join(root, "data")]);
+    await umountStage.run(ctx);
+    expect(ctx.state.mounted).toEqual([]);
+    expect((await spawnCollect(["findmnt", "-rn", "-o", "TARGET"])).stdout).not.toContain(root);
+  }, 60_000);
+
+  test("`mountStage.run()` refuses a mount path through a symlink", async () => {
+    const { loop } = await blankDisk(512);
+    const cfg = config(layout(loop));
+    await disksStage.run(context(cfg));
+    const root = join(work, "root-link");
+    mkdirSync(join(root, "elsewhere"), { recursive: true });
+    await spawnCollect(["ln", "-s", "elsewhere", join(root, "data")]);
+    const ctx = context(cfg, root);
+    await expect(mountStage.run(ctx)).rejects.toThrow("is not a directory");
+    expect(ctx.state.mounted).toEqual([]);
+  }, 60_000);
+});
+
+describe("LUKS target files", () => {
+  test("`writeLuksTargetFiles()` writes key files and appends crypttab lines, then forgets the keys", async () => {
+    const root = join(work, "root-luks");
+    mkdirSync(join(root, "etc"), { recursive: true });
+    writeFileSync(join(root, "etc/crypttab"), "old UUID=1 none luks\n");
+    const ctx = context(config({}), root);
+    ctx.state.luks = [
+      { name: "data", crypttab: "data UUID=2 /etc/luks/data luks\n", key: Buffer.from("secret-key").toString("base64") },
+      { name: "tpm", crypttab: "tpm UUID=3 none luks\n" },
+    ];
+    await writeLuksTargetFiles(ctx, Root.open(root));
+    expect(readFileSync(join(root, "etc/crypttab"), "utf8")).toBe("old UUID=1 none luks\ndata UUID=2 /etc/luks/data luks\ntpm UUID=3 none luks\n");
+    expect(readFileSync(join(root, "etc/luks/data"), "utf8")).toBe("secret-key");
+    expect(statSync(join(root, "etc/luks")).mode & 0o7777).toBe(0o700);
+    expect(statSync(join(root, "etc/luks/data")).mode & 0o7777).toBe(0o600);
+    expect(statSync(join(root, "etc/crypttab")).mode & 0o7777).toBe(0o600);
+    expect(JSON.stringify(ctx.state)).not.toContain(Buffer.from("secret-key").toString("base64"));
+  });
+
+  test("`writeLuksTargetFiles()` refuses to overwrite an existing key file", async () => {
+    const root = join(work, "root-luks2");
+    mkdirSync(join(root, "etc/luks"), { recursive: true });
+    writeFileSync(join(root, "etc/luks/data"), "other");
+    const ctx = context(config({}), root);
+    ctx.state.luks = [{ name: "data", crypttab: "data UUID=2 /etc/luks/data luks\n", key: "a2V5" }];
+    await expect(writeLuksTargetFiles(ctx, Root.open(root))).rejects.toThrow("a file exists there already");
+    expect(readFileSync(join(root, "etc/luks/data"), "utf8")).toBe("other");
+  });
+});

@@ -1,0 +1,495 @@
+// The disks stage: partitions, RAID arrays, LUKS volumes and filesystems, in that order, with
+// Ignition's semantics. Partition tables are planned by disks/partitions.ts (a model of the
+// sgdisk calls Ignition makes) and written natively in one pass per disk, with no sgdisk
+// commit and therefore none of its one-second sleeps; the kernel is then told about exactly
+// the partitions that changed (partx), and we wait for exactly those device nodes.
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Config, Disk, Filesystem, Luks } from "../config/types.ts";
+import {
+  inspectBlockDevice,
+  readDeviceUsage,
+  readDiskTable,
+  readKernelPartitions,
+  writeDisk,
+  type BlockDevice,
+} from "../disks/block_device.ts";
+import { isUdevRunning, readDeviceTimeoutMs, resolveDevice, waitForDevices, type FsLookup } from "../disks/devices.ts";
+import {
+  describeFsDecision,
+  parseBlkidExport,
+  parseWipefsFirst,
+  planFilesystem,
+  type Command,
+  type FsDecision,
+  type FsProbe,
+} from "../disks/filesystems.ts";
+import { encodeDiskTable, encodeWipe, generateGuid, type GptTable } from "../disks/gpt.ts";
+import {
+  buildClevisBinding,
+  buildLuksFormat,
+  buildLuksOpen,
+  canReopenWithClevis,
+  findLuksReuseProblem,
+  formatCrypttabLine,
+  formatMapperPath,
+  hasClevis,
+  LUKS_KEY_DIR,
+} from "../disks/luks.ts";
+import { describeTable, formatPartitionPath, planPartitions, type PartitionPlan } from "../disks/partitions.ts";
+import { buildMdadmCreate, formatRaidPath } from "../disks/raid.ts";
+import type { PlanEntry, Stage, StageContext, StageState } from "../executor/stage.ts";
+import type { Root } from "../system/root.ts";
+import { check, type CommandResult } from "../system/system.ts";
+
+/** True when the config asks the disks stage for anything. */
+export function hasDiskWork(config: Config): boolean {
+  const s = config.storage;
+  return (s?.disks?.length ?? 0) + (s?.raid?.length ?? 0) + (s?.filesystems?.length ?? 0) + (s?.luks?.length ?? 0) > 0;
+}
+
+/** Runs one step, prefixing its failure with what the step was. */
+async function step(what: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    throw new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
+/** Runs a command as a logged operation; fails with the command's output. */
+async function runLogged(ctx: StageContext, what: string, c: Command): Promise<CommandResult> {
+  return ctx.log.op(what, async () => check(await ctx.system.run(c.cmd, c.args)));
+}
+
+/** A blkid-based lookup of filesystem labels and UUIDs (bypassing blkid's cache). */
+function fsLookup(ctx: StageContext): FsLookup {
+  return async (tag, value) => {
+    const r = await ctx.system.run("blkid", ["-c", "/dev/null", "-o", "device", "-t", `${tag}=${value}`]);
+    return r.code === 0 ? r.stdout.split("\n").find((l) => l.trim() !== "")?.trim() : undefined;
+  };
+}
+
+async function waitFor(ctx: StageContext, what: string, paths: string[]): Promise<Map<string, string>> {
+  if (paths.length === 0) return new Map();
+  return ctx.log.op(`waiting for ${what} devices ${paths.map((p) => `"${p}"`).join(", ")}`, () =>
+    waitForDevices(paths, fsLookup(ctx), readDeviceTimeoutMs(ctx.system.env)),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partitions
+
+/** Reads a disk and plans it (shared by plan and run). */
+function planDisk(dev: BlockDevice, disk: Disk) {
+  const usage = dev.isBlock ? readDeviceUsage(dev) : { diskActive: false, activePartitions: [] };
+  return planPartitions(
+    { device: dev.path, sectorSize: dev.sectorSize, totalSectors: dev.totalSectors, table: readDiskTable(dev), ...usage },
+    disk,
+    generateGuid,
+  );
+}
+
+/** The partx calls that bring the kernel's view of a disk in line with `after`. */
+export function planKernelSync(
+  kernel: ReadonlyMap<number, { start: number; size: number }>,
+  after: GptTable | null,
+  keep: readonly number[],
+): { delete: number[]; update: number[]; add: number[] } {
+  const want = new Map((after?.partitions ?? []).map((p) => [p.number, p]));
+  const out = { delete: [] as number[], update: [] as number[], add: [] as number[] };
+  for (const [n, k] of kernel) {
+    if (keep.includes(n)) continue;
+    const w = want.get(n);
+    if (!w) out.delete.push(n);
+    else if (w.start !== k.start || w.size !== k.size) out.update.push(n);
+  }
+  for (const n of want.keys()) if (!kernel.has(n)) out.add.push(n);
+  for (const l of Object.values(out)) l.sort((a, b) => a - b);
+  return out;
+}
+
+/** Triggers a uevent on a device and waits until udev has processed it. */
+async function waitForUdev(ctx: StageContext, device: string): Promise<void> {
+  await runLogged(ctx, `waiting for udev to process "${device}"`, { cmd: "udevadm", args: ["trigger", "--settle", device] });
+}
+
+/** Tells the kernel about changed partitions and waits until it shows the new layout. */
+async function syncKernel(ctx: StageContext, dev: BlockDevice, plan: PartitionPlan, active: readonly number[]): Promise<void> {
+  const changes = planKernelSync(readKernelPartitions(dev), plan.after, active);
+  for (const [op, numbers] of [["delete", changes.delete], ["update", changes.update], ["add", changes.add]] as const) {
+    for (const n of numbers) {
+      // Failure here is not fatal by itself (as in Ignition): the check below decides.
+      const r = await ctx.system.run("partx", [`--${op}`, "--nr", String(n), dev.path]);
+      ctx.log.info(`told the kernel to ${op} partition ${n} of "${dev.path}"${r.code !== 0 ? ` (partx: ${r.stderr.trim()})` : ""}`);
+    }
+  }
+  // Closing the disk after writing makes udevd synthesize change events (or reread the table
+  // itself) asynchronously; a plain `udevadm settle` can run before those are queued. Trigger
+  // our own event on the disk and wait for it, as Ignition does, so udev has caught up.
+  const touched = [...changes.delete, ...changes.update, ...changes.add];
+  if (touched.length === 0 && !plan.writesTable && !plan.wipeTable) return;
+  if (isUdevRunning()) await waitForUdev(ctx, dev.path);
+  if (touched.length === 0) return;
+  const want = new Map((plan.after?.partitions ?? []).map((p) => [p.number, p]));
+  const deadline = Date.now() + Math.min(readDeviceTimeoutMs(ctx.system.env), 30_000);
+  let delay = 2;
+  for (;;) {
+    const kernel = readKernelPartitions(dev);
+    const problems: string[] = [];
+    for (const n of touched) {
+      const k = kernel.get(n);
+      const w = want.get(n);
+      const node = formatPartitionPath(dev.path, n);
+      if (!w) {
+        if (k) problems.push(`partition ${n} still exists in the kernel`);
+        continue;
+      }
+      if (!k) problems.push(`partition ${n} is not known to the kernel`);
+      else if (k.start !== w.start || k.size !== w.size) {
+        problems.push(`partition ${n} is at ${k.start}+${k.size} in the kernel, expected ${w.start}+${w.size}`);
+      } else if (!existsSync(join("/dev", k.name)) && !existsSync(node)) problems.push(`"${node}" does not exist`);
+    }
+    if (problems.length === 0) return;
+    if (Date.now() >= deadline) throw new Error(`Cannot see the new partitions of "${dev.path}": ${problems.join("; ")}`);
+    await Bun.sleep(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+async function partitionDisk(ctx: StageContext, device: string, disk: Disk) {
+  const dev = inspectBlockDevice(device);
+  const r = planDisk(dev, disk);
+  if (!r.ok) throw new Error(r.error);
+  const plan = r.plan;
+  for (const line of describeTable(plan.before)) ctx.log.info(`"${dev.path}" before: ${line}`);
+  for (const a of plan.actions) {
+    ctx.log.info(`partition ${a.number}: ${a.kind}${a.reason ? ` (${a.reason})` : ""}`);
+  }
+  if (!plan.wipeTable && !plan.writesTable) {
+    ctx.log.info(`"${dev.path}": partition table already as configured`);
+  } else {
+    if (plan.wipeTable) {
+      await ctx.log.op(`wiping the partition table of "${dev.path}"`, () => writeDisk(dev, encodeWipe(dev.sectorSize, dev.totalSectors, plan.before ?? undefined)));
+    }
+    if (plan.after && plan.writesTable) {
+      const after = plan.after;
+      await ctx.log.op(`writing the partition table of "${dev.path}"`, () => writeDisk(dev, encodeDiskTable(after, plan.mbrSector)));
+    }
+    for (const line of describeTable(plan.after)) ctx.log.info(`"${dev.path}" after: ${line}`);
+  }
+  if (dev.isBlock) {
+    const usage = readDeviceUsage(dev);
+    await ctx.log.op(`updating the kernel's partitions of "${dev.path}"`, () => syncKernel(ctx, dev, plan, usage.activePartitions));
+  }
+}
+
+async function createPartitions(ctx: StageContext): Promise<void> {
+  const disks = ctx.config.storage?.disks ?? [];
+  if (disks.length === 0) return;
+  const resolved = await waitFor(ctx, "disk", disks.map((d) => d.device ?? ""));
+  for (const disk of disks) {
+    const device = resolved.get(disk.device ?? "")!;
+    await ctx.log.op(`partitioning "${disk.device}"`, () => partitionDisk(ctx, device, disk));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RAID
+
+async function createRaids(ctx: StageContext): Promise<void> {
+  const arrays = ctx.config.storage?.raid ?? [];
+  if (arrays.length === 0) return;
+  const resolved = await waitFor(ctx, "RAID member", arrays.flatMap((a) => a.devices ?? []));
+  for (const raid of arrays) {
+    const cmd = buildMdadmCreate(raid, (raid.devices ?? []).map((d) => resolved.get(d)!));
+    if (cmd instanceof Error) throw cmd;
+    await runLogged(ctx, `creating RAID array "${raid.name}"`, cmd);
+    await waitFor(ctx, "RAID", [formatRaidPath(raid.name ?? "")]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// LUKS
+
+/** What the files stage needs to persist a volume into the target (crypttab, key file). */
+export interface LuksRecord {
+  name: string;
+  crypttab: string;
+  /** The key, base64, when it is to be stored in /etc/luks/<name>. */
+  key?: string;
+}
+
+/** The LUKS volumes recorded in the state by the disks stage. */
+export function readLuksRecords(state: StageState): LuksRecord[] {
+  if (!Array.isArray(state.luks)) state.luks = [];
+  return state.luks as LuksRecord[];
+}
+
+/**
+ * Persists the LUKS volumes the disks stage created into the target root, as Ignition's files
+ * stage does: each key file as /etc/luks/<name> (0600; the directory 0700 when it is created;
+ * an existing key file is an error, never overwritten), and one /etc/crypttab line per volume
+ * appended to the file (0600). The keys are then dropped from the state, so they live only in
+ * the target. For the files stage to call.
+ */
+export async function writeLuksTargetFiles(ctx: StageContext, root: Root): Promise<void> {
+  const records = readLuksRecords(ctx.state);
+  if (records.length === 0) return;
+  const withKeys = records.filter((r) => r.key !== undefined);
+  if (withKeys.length > 0 && !root.lstat(LUKS_KEY_DIR)) root.mkdirAll(LUKS_KEY_DIR, 0o700);
+  for (const r of withKeys) {
+    const path = `${LUKS_KEY_DIR}/${r.name}`;
+    if (root.lstat(path)) throw new Error(`Cannot write the key file "${path}": a file exists there already`);
+    const key = Buffer.from(r.key!, "base64");
+    await ctx.log.op(`writing the key file "${path}"`, () => root.writeFile(path, { mode: 0o600, uid: 0, gid: 0 }, (sink) => sink.write(key)));
+  }
+  const existing = root.readFile(CRYPTTAB) ?? Buffer.alloc(0);
+  const added = Buffer.from(records.map((r) => r.crypttab).join(""));
+  root.mkdirAll("/etc", 0o755);
+  await ctx.log.op(`appending ${records.length} line(s) to "${CRYPTTAB}"`, () =>
+    root.writeFile(CRYPTTAB, { mode: 0o600, uid: 0, gid: 0 }, (sink) => {
+      sink.write(existing);
+      sink.write(added);
+    }),
+  );
+  for (const r of records) delete r.key;
+}
+
+const CRYPTTAB = "/etc/crypttab";
+
+async function isLuks2(ctx: StageContext, device: string): Promise<boolean> {
+  if ((await ctx.system.run("cryptsetup", ["isLuks", "--type", "luks2", device])).code === 0) return true;
+  if ((await ctx.system.run("cryptsetup", ["isLuks", device])).code === 0) {
+    throw new Error(`Cannot reuse "${device}": it is a LUKS1 volume and only LUKS2 volumes can be reused`);
+  }
+  return false;
+}
+
+async function createOneLuks(ctx: StageContext, luks: Luks, device: string, keyDir: string): Promise<void> {
+  const name = luks.name ?? "";
+  const keyFile = join(keyDir, name);
+  let generated = false;
+  if (luks.keyFile?.source) {
+    const bytes = await ctx.log.op(`fetching the key file of LUKS volume "${name}"`, () => ctx.fetcher.fetchBytes(luks.keyFile!));
+    writeFileSync(keyFile, bytes, { mode: 0o400 });
+  } else {
+    const raw = new Uint8Array(4096);
+    crypto.getRandomValues(raw);
+    writeFileSync(keyFile, Buffer.from(raw).toString("hex"), { mode: 0o400 });
+    generated = true;
+  }
+  const record: LuksRecord = { name, crypttab: "", key: readFileSync(keyFile).toString("base64") };
+  // A clevis binding that cannot be made must fail before anything on the device changes.
+  const clevisBinding = hasClevis(luks.clevis) ? buildClevisBinding(luks.clevis) : undefined;
+  if (clevisBinding instanceof Error) throw clevisBinding;
+  if (clevisBinding) {
+    const probe = await ctx.system.run("clevis", []);
+    if (probe.code === 127) {
+      throw new Error(`Cannot bind LUKS volume "${name}" with clevis: clevis is not installed (${probe.stderr.trim()})`);
+    }
+  }
+
+  let reused = false;
+  if (luks.wipeVolume !== true) {
+    if (await isLuks2(ctx, device)) {
+      const probe = await probeFilesystem(ctx, device);
+      const uuid = (await ctx.system.run("cryptsetup", ["luksUUID", device])).stdout.trim();
+      const dump = await ctx.system.run("cryptsetup", ["luksDump", "--dump-json-metadata", device]);
+      let flags: string[] = [];
+      try {
+        flags = (JSON.parse(dump.stdout) as { config?: { flags?: string[] } }).config?.flags ?? [];
+      } catch {
+        // Older cryptsetup without JSON dumps: treat as no flags.
+      }
+      const problem = findLuksReuseProblem(luks, { label: probe.label, uuid, allowDiscards: flags.includes("allow-discards") });
+      if (problem) throw new Error(`Cannot reuse LUKS volume "${device}": ${problem}, and wipeVolume is false`);
+      const open = await ctx.system.run("cryptsetup", buildLuksOpen(luks, device, keyFile).args);
+      if (open.code !== 0) throw new Error(`Cannot reuse LUKS volume "${device}": the key file does not open it, and wipeVolume is false`);
+      ctx.log.info(`LUKS volume "${device}" is already as configured; reusing it`);
+      reused = true;
+    } else {
+      const found = await probeFilesystem(ctx, device);
+      if (found.type !== "") {
+        throw new Error(`Cannot create LUKS volume "${name}" on "${device}": it holds ${found.type} and wipeVolume is false`);
+      }
+    }
+  } else {
+    await runLogged(ctx, `wiping signatures from "${device}"`, { cmd: "wipefs", args: ["-a", device] });
+  }
+
+  if (!reused) {
+    await runLogged(ctx, `creating LUKS volume "${name}" on "${device}"`, buildLuksFormat(luks, device, keyFile));
+    await runLogged(ctx, `opening LUKS volume "${name}"`, buildLuksOpen(luks, device, keyFile));
+    if (clevisBinding && luks.clevis) {
+      for (const t of luks.clevis.tang ?? []) {
+        if (!t.advertisement && t.url) {
+          await ctx.log.op(`fetching the tang advertisement of "${t.url}"`, () =>
+            ctx.fetcher.fetchBytes({ source: t.url!.replace(/\/?$/, "/adv") }),
+          );
+        }
+      }
+      await runLogged(ctx, `binding LUKS volume "${name}" with clevis`, {
+        cmd: "clevis",
+        args: ["luks", "bind", "-f", "-k", keyFile, "-d", device, clevisBinding.pin, clevisBinding.config],
+      });
+      if (canReopenWithClevis(luks.clevis)) {
+        await runLogged(ctx, `closing LUKS volume "${name}"`, { cmd: "cryptsetup", args: ["luksClose", name] });
+        await runLogged(ctx, `reopening LUKS volume "${name}" with clevis`, { cmd: "clevis", args: ["luks", "unlock", "-d", device, "-n", name] });
+      }
+      if (generated) {
+        await runLogged(ctx, `removing the generated key of LUKS volume "${name}"`, { cmd: "cryptsetup", args: ["luksRemoveKey", device, keyFile] });
+        delete record.key;
+      }
+    }
+  }
+  if (hasClevis(luks.clevis)) delete record.key;
+  const uuid = check(await ctx.system.run("cryptsetup", ["luksUUID", device])).stdout.trim();
+  record.crypttab = formatCrypttabLine(luks, uuid);
+  if (isUdevRunning()) await waitForUdev(ctx, device);
+  const records = readLuksRecords(ctx.state).filter((r) => r.name !== name);
+  records.push(record);
+  ctx.state.luks = records;
+  await waitFor(ctx, "LUKS", [formatMapperPath(name)]);
+}
+
+async function createLuks(ctx: StageContext): Promise<void> {
+  const volumes = ctx.config.storage?.luks ?? [];
+  if (volumes.length === 0) return;
+  const resolved = await waitFor(ctx, "LUKS", volumes.map((l) => l.device ?? ""));
+  // Key files live in a private directory that is removed whatever happens.
+  const keyDir = mkdtempSync(join(tmpdir(), "nexus-luks-"));
+  chmodSync(keyDir, 0o700);
+  try {
+    for (const luks of volumes) {
+      await ctx.log.op(`creating LUKS volume "${luks.name}"`, () => createOneLuks(ctx, luks, resolved.get(luks.device ?? "")!, keyDir));
+    }
+  } finally {
+    rmSync(keyDir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filesystems
+
+/** Probes a device the way Ignition's libblkid call does, allowing ambivalent results last. */
+export async function probeFilesystem(ctx: StageContext, device: string): Promise<FsProbe> {
+  const r = await ctx.system.run("blkid", ["-p", "-o", "export", device]);
+  if (r.code === 0) return parseBlkidExport(r.stdout);
+  if (r.code === 2) return { type: "", uuid: "", label: "" };
+  if (r.code === 8) {
+    const all = check(await ctx.system.run("wipefs", ["--no-act", "--json", device]));
+    const first = parseWipefsFirst(all.stdout);
+    ctx.log.warn(`"${device}" carries several signatures (ambivalent probe); using the first: ${first.type}`);
+    return first;
+  }
+  throw new Error(`Cannot probe "${device}": blkid exited with ${r.code}: ${r.stderr.trim()}`);
+}
+
+async function createFilesystem(ctx: StageContext, fs: Filesystem, device: string): Promise<void> {
+  if (!fs.format) return;
+  const found = await ctx.log.op(`determining the filesystem type of "${fs.device}"`, () => probeFilesystem(ctx, device));
+  ctx.log.info(`found ${found.type || "no filesystem"} at "${fs.device}" with UUID "${found.uuid}" and label "${found.label}"`);
+  const d = planFilesystem(fs, device, found);
+  if (!d.ok) throw new Error(d.error);
+  ctx.log.info(`"${fs.device}": ${describeFsDecision(fs, d.decision)}`);
+  if (d.decision.action !== "create") return;
+  await runLogged(ctx, `wiping filesystem signatures from "${device}"`, d.decision.wipe);
+  if (d.decision.mkfs) await runLogged(ctx, `creating ${fs.format} filesystem on "${device}"`, d.decision.mkfs);
+}
+
+async function createFilesystems(ctx: StageContext): Promise<void> {
+  const fss = ctx.config.storage?.filesystems ?? [];
+  if (fss.length === 0) return;
+  const resolved = await waitFor(ctx, "filesystem", fss.map((f) => f.device ?? ""));
+  // Filesystems are created concurrently, as in Ignition; every failure is reported.
+  const queue = [...fss];
+  const errors: string[] = [];
+  const worker = async () => {
+    for (let fs = queue.shift(); fs; fs = queue.shift()) {
+      try {
+        await createFilesystem(ctx, fs, resolved.get(fs.device ?? "")!);
+      } catch (e) {
+        errors.push(e instanceof Error ? e.message : String(e));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(fss.length, Math.max(1, availableParallelism())) }, worker));
+  if (errors.length > 0) throw new Error(errors.join("; "));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plan
+
+async function planEntries(ctx: StageContext): Promise<PlanEntry[]> {
+  const out: PlanEntry[] = [];
+  const add = (action: string, target: string, detail?: string) => out.push({ stage: "disks", action, target, ...(detail ? { detail } : {}) });
+  const lookup = fsLookup(ctx);
+  const repartitioned = new Set<string>();
+  for (const disk of ctx.config.storage?.disks ?? []) {
+    const device = await resolveDevice(disk.device ?? "", lookup);
+    if (!device) {
+      add("wait", disk.device ?? "", "device not present; it will be partitioned when it appears");
+      continue;
+    }
+    const r = planDisk(inspectBlockDevice(device), disk);
+    if (!r.ok) {
+      add("fail", device, r.error);
+      continue;
+    }
+    const p = r.plan;
+    const random = new Set(p.actions.filter((a) => a.generatedGuid).map((a) => a.number));
+    for (const line of describeTable(p.before)) add("table-before", device, line);
+    if (p.wipeTable) add("wipe-table", device);
+    for (const a of p.actions) {
+      const node = formatPartitionPath(device, a.number);
+      const what = a.after ?? a.before;
+      add(`${a.kind}-partition`, node, what ? describeTable({ ...(p.after ?? p.before)!, partitions: [what] }, random)[0] : undefined);
+      if (a.kind !== "keep" && a.kind !== "absent") repartitioned.add(node);
+    }
+    for (const line of describeTable(p.after, random)) add("table-after", device, line);
+  }
+  for (const raid of ctx.config.storage?.raid ?? []) {
+    add("create-raid", formatRaidPath(raid.name ?? ""), `level ${raid.level} from ${(raid.devices ?? []).join(", ")}`);
+  }
+  for (const luks of ctx.config.storage?.luks ?? []) {
+    add(luks.wipeVolume ? "create-luks" : "create-or-reuse-luks", luks.device ?? "", `volume "${luks.name}"${hasClevis(luks.clevis) ? " bound with clevis" : ""}`);
+  }
+  for (const fs of ctx.config.storage?.filesystems ?? []) {
+    if (!fs.format) continue;
+    const device = await resolveDevice(fs.device ?? "", lookup);
+    if (!device || repartitioned.has(device) || !statSync(device).isBlockDevice()) {
+      add("mkfs", fs.device ?? "", `${fs.format} on a device created or changed by this run${fs.wipeFilesystem ? "" : " (reused if it already matches)"}`);
+      continue;
+    }
+    const found = await probeFilesystem(ctx, device);
+    const d = planFilesystem(fs, device, found);
+    if (!d.ok) add("fail", fs.device ?? "", d.error);
+    else add(actionOf(d.decision), fs.device ?? "", describeFsDecision(fs, d.decision));
+  }
+  return out;
+}
+
+function actionOf(d: FsDecision): string {
+  if (d.action === "create") return d.mkfs ? "mkfs" : "wipe";
+  return d.action === "reuse" ? "reuse-filesystem" : "skip";
+}
+
+/** The disks stage. */
+export const disksStage: Stage = {
+  name: "disks",
+  async plan(ctx) {
+    if (!hasDiskWork(ctx.config)) return [];
+    return planEntries(ctx);
+  },
+  async run(ctx) {
+    // Nothing to do means nothing touched, not even a udev settle.
+    if (!hasDiskWork(ctx.config)) return;
+    await step("creating partitions", () => createPartitions(ctx));
+    await step("creating RAID arrays", () => createRaids(ctx));
+    await step("creating LUKS volumes", () => createLuks(ctx));
+    await step("creating filesystems", () => createFilesystems(ctx));
+    if (isUdevRunning()) await runLogged(ctx, "waiting for udev to settle", { cmd: "udevadm", args: ["settle"] });
+  },
+};
