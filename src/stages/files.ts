@@ -7,16 +7,18 @@ import { parseUserDb } from "../users/db.ts";
 import { applyNode, batchNodes, decideNode, describeNodeOp, orderNodes, planNodeEntry, UserDbCache, type NodeApplyContext } from "./files_nodes.ts";
 import { applyPasswd, planPasswd } from "./files_passwd.ts";
 import { applyUnits, planUnitEntries } from "./files_units.ts";
+import { readLuksRecords, writeLuksTargetFiles } from "./disks.ts";
 import { runLimited, writeConcurrency } from "./run_limited.ts";
 
-/** True when the config asks nothing of this stage. */
-export function isFilesNoop(config: Config): boolean {
+/** True when the config (and the disks stage's LUKS volumes) ask nothing of this stage. */
+export function isFilesNoop(config: Config, luksVolumes = 0): boolean {
   const s = config.storage;
   const p = config.passwd;
   return (
     !(s?.files?.length || s?.directories?.length || s?.links?.length) &&
     !(p?.users?.length || p?.groups?.length) &&
-    !config.systemd?.units?.length
+    !config.systemd?.units?.length &&
+    luksVolumes === 0
   );
 }
 
@@ -60,7 +62,7 @@ export const filesStage: Stage = {
   },
 
   async run(ctx) {
-    if (isFilesNoop(ctx.config)) {
+    if (isFilesNoop(ctx.config, readLuksRecords(ctx.state).length)) {
       ctx.log.info("files: nothing to do");
       return;
     }
@@ -68,5 +70,6 @@ export const filesStage: Stage = {
     await step("create users and groups", () => applyPasswd(ctx, root, ctx.config.passwd));
     await step("create files, directories and links", () => createNodes(ctx, root));
     await step("write systemd units", () => applyUnits(ctx, root, ctx.config.systemd?.units ?? []));
+    await step("write LUKS key files and crypttab", () => writeLuksTargetFiles(ctx, root));
   },
 };

@@ -18,6 +18,7 @@ import {
   type AccountCommand,
 } from "../users/plan.ts";
 import { UserDbCache } from "./files_nodes.ts";
+import { notatedDirectories } from "./mount.ts";
 
 /** userdel's exit code for "account removed, but not its home directory or mail spool". */
 const USERDEL_HOME_NOT_REMOVED = 12;
@@ -67,6 +68,23 @@ async function writeKeys(ctx: StageContext, root: Root, users: UserDbCache, u: U
   });
 }
 
+/**
+ * Hands a new user the directories the mount stage created inside its home (the home itself
+ * included): useradd leaves an existing home alone, so without this a home that only exists
+ * because a filesystem is mounted below it would stay root's. Owner the user, mode 0700, as
+ * useradd would have made it; a directory entry of the config may change the mode later.
+ */
+function adoptNotatedDirectories(ctx: StageContext, root: Root, users: UserDbCache, name: string): void {
+  const entry = findUser(users.get(), name);
+  if (!entry) return;
+  const home = entry.home.replace(/\/+$/, "") || "/";
+  for (const dir of notatedDirectories(ctx.state)) {
+    if (dir !== home && !dir.startsWith(home + "/")) continue;
+    root.lchown(dir, entry.uid, entry.gid);
+    root.chmod(dir, 0o700);
+  }
+}
+
 /** Creates, modifies and deletes the config's groups, then its users with their keys. */
 export async function applyPasswd(ctx: StageContext, root: Root, passwd: Passwd | null | undefined): Promise<void> {
   const users = new UserDbCache(root);
@@ -82,6 +100,7 @@ export async function applyPasswd(ctx: StageContext, root: Root, passwd: Passwd 
       // The tool changed the tree behind Root's back (homes created, moved, removed).
       await runAccountCommand(ctx, c).finally(() => root.forgetAll());
       users.touched("/etc/passwd");
+      if (c.cmd === "useradd") adoptNotatedDirectories(ctx, root, users, u.name ?? "");
     }
     if (shouldExist(u)) await writeKeys(ctx, root, users, u);
   }

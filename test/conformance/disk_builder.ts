@@ -27,7 +27,7 @@ import { spawnCollect } from "../../src/system/real.ts";
 import { Root } from "../../src/system/root.ts";
 import type { CommandResult } from "../../src/system/system.ts";
 import { fixturePath, UuidPlaceholders, type CorpusCase, type CorpusDisk, type CorpusPartition, type CorpusVariant } from "./corpus.ts";
-import { buildInNodes, compareRoot, preparePasswdRoot } from "./root_runner.ts";
+import { buildInNodes, caseEnv, compareRoot, preparePasswdRoot, writeSystemConfigFiles } from "./root_runner.ts";
 
 /** What this machine's kernel can do (the corpus needs vfat, md and dm for some cases). */
 export interface HostCapabilities {
@@ -426,55 +426,7 @@ export function isEnvironmentalFailure(error: string, caps: HostCapabilities): b
   return false;
 }
 
-/** The environment upstream's harness gives Ignition, mapped to our engine's variables. */
-export function harnessEnv(c: CorpusCase, work: string, dirs: Record<string, string>): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {
-    PATH: process.env.PATH,
-    IGNITION_SYSTEM_CONFIG_DIR: dirs.system,
-    IGNITION_SYSTEM_RUNTIME_CONFIG_DIR: dirs.systemRuntime,
-    IGNITION_SYSTEM_LOCAL_CONFIG_DIR: dirs.systemLocal,
-    IGNITION_CONFIG_FILE: join(work, "config.ign"),
-    NEXUS_PATH_RUN_DIR: join(work, "run"),
-    NEXUS_CONFIG_DEVICE_WAIT: "2",
-    NEXUS_DEVICE_TIMEOUT_MS: "10000",
-  };
-  for (const entry of c.env) {
-    const eq = entry.indexOf("=");
-    env[entry.slice(0, eq)] = entry.slice(eq + 1).replaceAll("$SYSTEM_CONFIG_DIR", dirs.system!);
-  }
-  if (env.IGNITION_KERNEL_CMDLINE_PATH === undefined) {
-    env.NEXUS_PATH_CMDLINE = join(work, "cmdline");
-    writeFileSync(env.NEXUS_PATH_CMDLINE, "");
-  }
-  return env;
-}
 
-/** Writes the case's system config files under <work>/system, system-runtime, system-local. */
-export function writeSystemConfigFiles(work: string, c: CorpusCase, uuids: UuidPlaceholders): Record<string, string> {
-  const dirs = { system: join(work, "system"), systemRuntime: join(work, "system-runtime"), systemLocal: join(work, "system-local") };
-  for (const [key, dir] of Object.entries(dirs) as [keyof typeof dirs, string][]) {
-    for (const f of c.systemConfigFiles[key]) {
-      const path = join(dir, f.path);
-      mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-      const old = process.umask(0o022);
-      try {
-        const fd = openSync(path, FS.O_WRONLY | FS.O_CREAT, f.mode);
-        try {
-          if (f.contents !== null) {
-            const b = Buffer.from(uuids.render(f.contents));
-            writeSync(fd, b, 0, b.length, 0);
-          }
-        } finally {
-          closeSync(fd);
-        }
-      } finally {
-        process.umask(old);
-      }
-      chownSync(path, f.uid, f.gid);
-    }
-  }
-  return dirs;
-}
 
 /** The ROOT partition of the first disk that has one. */
 export function findRootPartition(c: CorpusCase): { disk: number; part: CorpusPartition } | undefined {
@@ -519,7 +471,7 @@ export async function runHostVariant(
     }
     const configText = renderDevices(uuids.render(rewrite(v.config)), c, (i) => loops[i]!, (i, n) => formatPartitionPath(loops[i]!, n));
     writeFileSync(join(work, "config.ign"), configText);
-    const dirs = writeSystemConfigFiles(work, c, uuids);
+    const dirs = writeSystemConfigFiles(work, c.systemConfigFiles, uuids);
     const system: System = { ...realSystem(), env: harnessEnv(c, work, dirs) };
     const log = new Logger((l) => lines.push(l));
     const root = join(work, "root");
@@ -699,4 +651,9 @@ export async function runVmVariants(inputs: readonly VmVariantInput[], caps: Hos
     vm.cleanup();
   }
   return results;
+}
+
+/** The environment upstream's harness gives Ignition, mapped to our engine's variables. */
+export function harnessEnv(c: CorpusCase, work: string, dirs: Record<string, string>): Record<string, string | undefined> {
+  return caseEnv(c, work, dirs, { NEXUS_DEVICE_TIMEOUT_MS: "10000" });
 }

@@ -143,7 +143,7 @@ export function preparePasswdRoot(root: string): void {
 }
 
 /** Writes the case's system config files under <work>/system, system-runtime, system-local. */
-function writeSystemConfigFiles(work: string, files: CorpusCase["systemConfigFiles"], uuids: UuidPlaceholders): Record<string, string> {
+export function writeSystemConfigFiles(work: string, files: CorpusCase["systemConfigFiles"], uuids: UuidPlaceholders): Record<string, string> {
   const dirs = { system: join(work, "system"), systemRuntime: join(work, "system-runtime"), systemLocal: join(work, "system-local") };
   for (const [key, dir] of Object.entries(dirs) as [keyof typeof dirs, string][]) {
     for (const f of files[key] as SystemConfigFile[]) {
@@ -156,8 +156,13 @@ function writeSystemConfigFiles(work: string, files: CorpusCase["systemConfigFil
   return dirs;
 }
 
-/** The environment the engine's System sees for a case. */
-function caseEnv(c: CorpusCase, work: string, dirs: Record<string, string>): Record<string, string | undefined> {
+/** The environment the engine's System sees for a case (plus runner-specific extras). */
+export function caseEnv(
+  c: CorpusCase,
+  work: string,
+  dirs: Record<string, string>,
+  extra: Record<string, string> = {},
+): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     IGNITION_SYSTEM_CONFIG_DIR: dirs.system,
@@ -167,6 +172,7 @@ function caseEnv(c: CorpusCase, work: string, dirs: Record<string, string>): Rec
     NEXUS_PATH_RUN_DIR: join(work, "run"),
     // A config device that is not there fails after this wait (boot default: 30 s).
     NEXUS_CONFIG_DEVICE_WAIT: "2",
+    ...extra,
   };
   for (const entry of c.env) {
     const eq = entry.indexOf("=");
