@@ -3,7 +3,8 @@
 // (verify.ts). Network schemes retry transient failures with backoff (retry.ts) and honour the
 // config's timeouts, proxy and certificate authorities.
 import { existsSync, readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
+// Namespace import: a named import of rootCertificates would build the bundle at start-up.
+import * as tls from "node:tls";
 import pkg from "../../package.json" with { type: "json" };
 import type { Config, Resource } from "../config/types.ts";
 import { NEWEST_STABLE } from "../config/types.ts";
@@ -161,7 +162,7 @@ export function createFetcher(options: FetcherOptions = {}): ResourceFetcher {
     if (!custom || custom.length === 0) return undefined;
     if (!systemRoots) {
       const file = options.systemCaFile ?? options.env?.SSL_CERT_FILE ?? "/etc/ssl/certs/ca-certificates.crt";
-      systemRoots = existsSync(file) ? splitPem(readFileSync(file, "utf8")) : [...rootCertificates];
+      systemRoots = existsSync(file) ? splitPem(readFileSync(file, "utf8")) : [...tls.rootCertificates];
     }
     return [...systemRoots, ...custom.flatMap(splitPem)];
   }
