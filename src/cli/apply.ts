@@ -1,5 +1,4 @@
 // nexus-init apply --root DIR [--json] CONFIG|-
-import { parseArgs } from "node:util";
 import { parseAnyConfig } from "../butane/accept.ts";
 import { formatIssue, type Issue } from "../config/index.ts";
 import { runStages, type EngineResult } from "../executor/engine.ts";
@@ -7,6 +6,7 @@ import { Logger } from "../executor/log.ts";
 import { openSession } from "../executor/session.ts";
 import { STAGE_NAMES } from "../executor/stage.ts";
 import { Root } from "../system/root.ts";
+import { parseCommandArgs, usageError } from "./args.ts";
 import { readConfigArg, UsageError } from "./input.ts";
 
 export const summary = "Provision a root directory from a config (all stages, one process)";
@@ -31,31 +31,12 @@ export interface RootCommandArgs {
 
 /** Parses `--root DIR [--json] CONFIG` for apply and plan; prints usage problems. */
 export function parseRootCommand(cmd: string, usage: string, args: string[]): RootCommandArgs | number {
-  let values: { root?: string; json?: boolean; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { root: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    }));
-  } catch (e) {
-    process.stderr.write(`nexus-init ${cmd}: ${(e as Error).message}\n\n${usage}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(usage + "\n");
-    return 0;
-  }
-  if (!values.root) {
-    process.stderr.write(`nexus-init ${cmd}: --root DIR is required\n\n${usage}\n`);
-    return 2;
-  }
-  if (positionals.length !== 1) {
-    process.stderr.write(`nexus-init ${cmd}: expected exactly one config file (or "-")\n\n${usage}\n`);
-    return 2;
-  }
-  return { root: values.root, json: values.json ?? false, configArg: positionals[0]! };
+  const parsed = parseCommandArgs(cmd, usage, args, { root: { type: "string" }, json: { type: "boolean" } });
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  if (typeof values.root !== "string" || values.root === "") return usageError(cmd, usage, "--root DIR is required");
+  if (positionals.length !== 1) return usageError(cmd, usage, 'expected exactly one config file (or "-")');
+  return { root: values.root, json: values.json === true, configArg: positionals[0]! };
 }
 
 /** Reads, parses and validates the config and checks the root; prints what is wrong. */

@@ -2,7 +2,7 @@
 // The NexusOS spelling of a Butane translation: writes FILE's Ignition config beside it,
 // named like FILE with the extension .ign (config.bu → config.ign).
 import { basename, dirname, extname, join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandArgs, usageError } from "./args.ts";
 import { runButaneTranslation } from "./translate.ts";
 
 /** One-line summary for `nexus-init help`. */
@@ -31,32 +31,17 @@ export function ignitionPathFor(butanePath: string): string {
 
 /** Entry point of `nexus-init init`. */
 export async function main(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        "from-butane": { type: "string" },
-        "files-dir": { type: "string", short: "d" },
-        strict: { type: "boolean", short: "s" },
-        pretty: { type: "boolean", short: "p" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    process.stderr.write(`nexus-init init: ${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
+  const parsed = parseCommandArgs("init", USAGE, args, {
+    "from-butane": { type: "string" },
+    "files-dir": { type: "string", short: "d" },
+    strict: { type: "boolean", short: "s" },
+    pretty: { type: "boolean", short: "p" },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
   const input = values["from-butane"] as string | undefined;
   if (!input || input === "-" || positionals.length > 0) {
-    process.stderr.write(`nexus-init init: expected --from-butane FILE (a file, not standard input)\n\n${USAGE}\n`);
-    return 2;
+    return usageError("init", USAGE, "expected --from-butane FILE (a file, not standard input)");
   }
   const output = ignitionPathFor(input);
   const { code } = runButaneTranslation(

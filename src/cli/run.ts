@@ -1,5 +1,5 @@
 // nexus-init run --stage NAME --platform ID [--root /sysroot]
-import { parseArgs } from "node:util";
+import { parseCommandArgs, usageError } from "./args.ts";
 import { runStages } from "../executor/engine.ts";
 import { Logger } from "../executor/log.ts";
 import { defaultRunPaths } from "../executor/paths.ts";
@@ -23,26 +23,14 @@ Options:
 
 /** Runs the run command. */
 export async function main(args: string[]): Promise<number> {
-  let values: { stage?: string; platform?: string; root?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      allowPositionals: false,
-      options: {
-        stage: { type: "string" },
-        platform: { type: "string" },
-        root: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    process.stderr.write(`nexus-init run: ${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
+  const parsed = parseCommandArgs("run", USAGE, args, {
+    stage: { type: "string" },
+    platform: { type: "string" },
+    root: { type: "string" },
+  });
+  if (typeof parsed === "number") return parsed;
+  const values = parsed.values as { stage?: string; platform?: string; root?: string };
+  if (parsed.positionals.length > 0) return usageError("run", USAGE, `unexpected argument "${parsed.positionals[0]}"`);
   if (!values.stage || !isStageName(values.stage)) {
     const got = values.stage ? `unknown stage "${values.stage}"` : "--stage NAME is required";
     process.stderr.write(`nexus-init run: ${got} (stages: ${STAGE_NAMES.join(", ")})\n`);

@@ -1,7 +1,7 @@
 // nexus-init translate --from-butane [-d DIR] [-s] [-p] [-c] [-o FILE] [FILE|-]
 // Mirrors Butane's CLI: Ignition JSON on stdout, report lines on stderr in Butane's format.
 import { readFileSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { parseCommandArgs, usageError } from "./args.ts";
 import { formatReportEntry, translateButane, type ButaneResult } from "../butane/index.ts";
 
 /** One-line summary for `nexus-init help`. */
@@ -37,39 +37,19 @@ export interface ButaneCliOptions {
 
 /** Parses the translate command line; a number is the exit code of a usage problem. */
 function parseTranslateArgs(args: string[]): ButaneCliOptions | number {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        "from-butane": { type: "boolean" },
-        "files-dir": { type: "string", short: "d" },
-        strict: { type: "boolean", short: "s" },
-        pretty: { type: "boolean", short: "p" },
-        check: { type: "boolean", short: "c" },
-        output: { type: "string", short: "o" },
-        raw: { type: "boolean", short: "r" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    process.stderr.write(`nexus-init translate: ${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
-  if (!values["from-butane"]) {
-    process.stderr.write(`nexus-init translate: --from-butane is required (Butane is the only input format)\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (positionals.length > 1) {
-    process.stderr.write(`nexus-init translate: expected at most one input file\n\n${USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("translate", USAGE, args, {
+    "from-butane": { type: "boolean" },
+    "files-dir": { type: "string", short: "d" },
+    strict: { type: "boolean", short: "s" },
+    pretty: { type: "boolean", short: "p" },
+    check: { type: "boolean", short: "c" },
+    output: { type: "string", short: "o" },
+    raw: { type: "boolean", short: "r" },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  if (!values["from-butane"]) return usageError("translate", USAGE, "--from-butane is required (Butane is the only input format)");
+  if (positionals.length > 1) return usageError("translate", USAGE, "expected at most one input file");
   return {
     input: positionals[0] ?? "-",
     filesDir: values["files-dir"] as string | undefined,

@@ -1,7 +1,7 @@
 // nexus-init validate [--strict] [--json] FILE|-
-import { parseArgs } from "node:util";
 import { parseAnyConfig } from "../butane/accept.ts";
 import { formatIssue, type Issue } from "../config/index.ts";
+import { parseCommandArgs, usageError } from "./args.ts";
 import { readConfigArg, UsageError } from "./input.ts";
 
 export const summary = "Check a config (Ignition JSON or Butane YAML) without touching anything";
@@ -19,31 +19,14 @@ Options:
 
 /** Runs the validate command. */
 export async function main(args: string[]): Promise<number> {
-  let values: { strict?: boolean; json?: boolean; help?: boolean; "files-dir"?: string };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        strict: { type: "boolean" },
-        json: { type: "boolean" },
-        "files-dir": { type: "string", short: "d" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    process.stderr.write(`nexus-init validate: ${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    process.stderr.write(`nexus-init validate: expected exactly one config file (or "-")\n\n${USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("validate", USAGE, args, {
+    strict: { type: "boolean" },
+    json: { type: "boolean" },
+    "files-dir": { type: "string", short: "d" },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) return usageError("validate", USAGE, 'expected exactly one config file (or "-")');
   let bytes: Uint8Array;
   try {
     bytes = readConfigArg(positionals[0]!);
@@ -52,11 +35,12 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`nexus-init validate: ${e.message}\n`);
     return 2;
   }
-  const strict = values.strict ?? false;
-  const result = parseAnyConfig(bytes, { strict, filesDir: values["files-dir"] });
+  const strict = values.strict === true;
+  const filesDir = typeof values["files-dir"] === "string" ? values["files-dir"] : undefined;
+  const result = parseAnyConfig(bytes, { strict, filesDir });
   // --strict: warnings fail too (unknown keys already come back as errors).
   const ok = result.ok && !(strict && result.issues.some((i) => i.severity === "warning"));
-  report(result.issues, values.json ?? false, ok);
+  report(result.issues, values.json === true, ok);
   return ok ? 0 : 1;
 }
 

@@ -1,0 +1,31 @@
+// Shared command-line parsing for the subcommands: node:util parseArgs plus the conventions
+// every command follows (usage errors → exit 2 with usage on stderr, --help → usage on stdout).
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** Parsed flags and positionals, or the exit code (0 for --help, 2 for misuse) already reported. */
+export function parseCommandArgs(
+  cmd: string,
+  usage: string,
+  args: string[],
+  options: Options,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } | number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { ...options, help: { type: "boolean", short: "h" } } });
+  } catch (e) {
+    return usageError(cmd, usage, (e as Error).message);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(usage + "\n");
+    return 0;
+  }
+  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+}
+
+/** Prints a usage problem with the usage text; returns exit code 2. */
+export function usageError(cmd: string, usage: string, message: string): number {
+  process.stderr.write(`nexus-init ${cmd}: ${message}\n\n${usage}\n`);
+  return 2;
+}
