@@ -1,9 +1,8 @@
 // gs:// resources through the Cloud Storage JSON API (alt=media), with the instance's
 // service-account token from the GCP metadata server when there is one, anonymously otherwise.
 import { getGcpAccessToken } from "./cloud_metadata.ts";
-import { HttpStatusError } from "./errors.ts";
-import { openHttp } from "./http.ts";
-import type { FetchContext, ResourceFetcher } from "./index.ts";
+
+import { openBodyOverHttp, type FetchContext, type ResourceFetcher } from "./index.ts";
 
 /** Bucket and object of a gs:// URL. */
 export function parseGsUrl(source: string): { bucket: string; object: string } {
@@ -34,21 +33,5 @@ export async function openGs(ctx: FetchContext): Promise<AsyncIterable<Uint8Arra
   const token = await findToken(ctx);
   const url = `${ctx.cloud.gcsEndpoint}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}?alt=media`;
   const auth: [string, string][] = token ? [["Authorization", `Bearer ${token}`]] : [];
-  try {
-    const res = await openHttp({
-      url,
-      headers: [...ctx.redirectHeaders, ...auth],
-      redirectHeaders: ctx.redirectHeaders,
-      responseHeadersMs: ctx.responseHeadersMs,
-      signal: ctx.signal,
-      proxy: ctx.opts.proxy,
-      ca: ctx.ca,
-      retry: ctx.retry,
-      log: ctx.log,
-    });
-    return res.body;
-  } catch (e) {
-    if (e instanceof HttpStatusError) throw new HttpStatusError(ctx.shown, e.status);
-    throw e;
-  }
+  return openBodyOverHttp(ctx, url, [...ctx.redirectHeaders, ...auth], ctx.redirectHeaders);
 }

@@ -123,6 +123,35 @@ export interface FetchContext {
   fetcher: ResourceFetcher;
 }
 
+/**
+ * Opens a body over HTTP(S) with the fetch's timeouts, proxy, CAs and retry policy. Status
+ * errors name the resource as the user wrote it (gs:, s3: URLs become https requests).
+ */
+export async function openBodyOverHttp(
+  ctx: FetchContext,
+  url: string,
+  headers: [string, string][],
+  redirectHeaders: [string, string][],
+): Promise<AsyncIterable<Uint8Array>> {
+  try {
+    const res = await openHttp({
+      url,
+      headers,
+      redirectHeaders,
+      responseHeadersMs: ctx.responseHeadersMs,
+      signal: ctx.signal,
+      proxy: ctx.opts.proxy,
+      ca: ctx.ca,
+      retry: ctx.retry,
+      log: ctx.log,
+    });
+    return res.body;
+  } catch (e) {
+    if (e instanceof HttpStatusError && url !== ctx.url) throw new HttpStatusError(ctx.shown, e.status);
+    throw e;
+  }
+}
+
 /** A byte stream of the (still compressed) resource. */
 type Opener = (ctx: FetchContext) => Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
 
@@ -241,18 +270,7 @@ export function createFetcher(options: FetcherOptions = {}): ResourceFetcher {
   }
 
   async function openHttpBody(ctx: FetchContext): Promise<AsyncIterable<Uint8Array>> {
-    const res = await openHttp({
-      url: ctx.url,
-      headers: ctx.headers,
-      redirectHeaders: ctx.redirectHeaders,
-      responseHeadersMs: ctx.responseHeadersMs,
-      signal: ctx.signal,
-      proxy: ctx.opts.proxy,
-      ca: ctx.ca,
-      retry: ctx.retry,
-      log: ctx.log,
-    });
-    return res.body;
+    return openBodyOverHttp(ctx, ctx.url, ctx.headers, ctx.redirectHeaders);
   }
 
   async function request(req: RawRequest): Promise<HttpResponse> {

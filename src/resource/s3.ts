@@ -1,10 +1,8 @@
 // s3:// and arn:aws:s3 resources: path-style GETs against the bucket's region, signed with
 // SigV4 when credentials are found (environment, then the EC2 instance role from IMDS), and
 // anonymous otherwise — like Ignition, which falls back to anonymous access off EC2.
-import { HttpStatusError } from "./errors.ts";
-import type { FetchContext, ResourceFetcher } from "./index.ts";
+import { openBodyOverHttp, type FetchContext, type ResourceFetcher } from "./index.ts";
 import { getImdsCredentials } from "./cloud_metadata.ts";
-import { openHttp } from "./http.ts";
 import { formatAmzDate, signRequest, type AwsCredentials } from "./sigv4.ts";
 
 /** Where an S3 object lives. */
@@ -119,21 +117,5 @@ export async function openS3(ctx: FetchContext): Promise<AsyncIterable<Uint8Arra
     );
     headers = Object.entries(signed).filter(([k]) => k !== "host");
   }
-  try {
-    const res = await openHttp({
-      url: url.toString(),
-      headers,
-      redirectHeaders: [],
-      responseHeadersMs: ctx.responseHeadersMs,
-      signal: ctx.signal,
-      proxy: ctx.opts.proxy,
-      ca: ctx.ca,
-      retry: ctx.retry,
-      log: ctx.log,
-    });
-    return res.body;
-  } catch (e) {
-    if (e instanceof HttpStatusError) throw new HttpStatusError(ctx.shown, e.status);
-    throw e;
-  }
+  return openBodyOverHttp(ctx, url.toString(), headers, []);
 }
