@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
 import { fakeSystem } from "../system/fake.ts";
-import { runStages, planStages, stageWork, type EngineOptions } from "./engine.ts";
+import { runStages, planStages, type EngineOptions } from "./engine.ts";
 import { Logger } from "./log.ts";
 import { runPathsIn } from "./paths.ts";
 import { buildReport, RESULT_PATH } from "./report.ts";
@@ -95,20 +95,6 @@ describe("planStages()", () => {
     expect(r.ok).toBe(true);
     expect(r.plan.map((p) => p.action)).toEqual(["create", "mask"]);
     expect(readdirSync(root)).toEqual([]);
-  });
-});
-
-describe("stageWork()", () => {
-  test.each([
-    ["disks", config({}), null],
-    ["disks", config({ storage: { filesystems: [{ device: "/dev/vda1", format: "ext4" }] } }), "storage.filesystems"],
-    ["mount", config({ storage: { filesystems: [{ device: "/dev/vda1", format: "ext4", path: "/var" }] } }), "storage.filesystems"],
-    ["kargs", config({ kernelArguments: { shouldExist: ["quiet"] } }), "kernelArguments"],
-    ["fetch", config({ ignition: { version: "3.6.0", config: { merge: [{ source: "data:,{}" }] } } } as never), "ignition.config"],
-    ["fetch", config({}), null],
-    ["files", undefined, "the config"],
-  ] as const)("stageWork(%p) finds the work in the config", (name, c, want) => {
-    expect(stageWork(name, c as Config | undefined)).toBe(want);
   });
 });
 

@@ -54,33 +54,6 @@ function emptyConfig(): Config {
   return { ignition: { version: "3.6.0" } } as Config;
 }
 
-/**
- * What in the config needs a stage, or null when the stage would have nothing to do. Used when
- * a stage is not implemented in this build: skipping it is only honest if it has no work.
- */
-export function stageWork(name: StageName, config: Config | undefined): string | null {
-  if (!config) return "the config";
-  const s = config.storage;
-  switch (name) {
-    case "fetch-offline":
-    case "fetch":
-      if (config.ignition?.config?.replace?.source || (config.ignition?.config?.merge ?? []).length > 0) return "ignition.config";
-      return null;
-    case "kargs": {
-      const k = config.kernelArguments;
-      return (k?.shouldExist?.length ?? 0) + (k?.shouldNotExist?.length ?? 0) > 0 ? "kernelArguments" : null;
-    }
-    case "disks":
-      for (const key of ["disks", "raid", "luks", "filesystems"] as const) if ((s?.[key]?.length ?? 0) > 0) return `storage.${key}`;
-      return null;
-    case "mount":
-    case "umount":
-      return (s?.filesystems ?? []).some((f) => f.path) ? "storage.filesystems" : null;
-    case "files":
-      return "files";
-  }
-}
-
 /** Reads the rendered config the fetch stages cached. */
 export function loadCachedConfig(path: string): Config {
   let text: string;
@@ -152,21 +125,6 @@ class Run {
     if (existsSync(this.opts.paths.config)) this.config = loadCachedConfig(this.opts.paths.config);
   }
 
-  /** The stage, or null to skip it; throws when it is missing but the config needs it. */
-  resolve(name: StageName): Stage | null {
-    const stage = stageByName(name);
-    if (stage) return stage;
-    if (!this.config && !FETCH_STAGES.includes(name) && existsSync(this.opts.paths.config)) {
-      this.config = loadCachedConfig(this.opts.paths.config);
-    }
-    const work = stageWork(name, this.config);
-    if (work) {
-      const why = work === "the config" ? "there is no config to tell whether it is needed" : `the config uses ${work}`;
-      throw new Error(`Cannot run stage "${name}": it is not available in this build and ${why}`);
-    }
-    this.opts.log.info(`${name}: not available in this build; nothing in the config needs it`);
-    return null;
-  }
 }
 
 /**
@@ -183,15 +141,13 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
     if (!result.ok && name !== "umount") continue;
     const startedAt = opts.system.now();
     const t0 = performance.now();
-    let stage: Stage | null = null;
+    const stage = stageByName(name);
     try {
-      stage = run.resolve(name);
-      if (!stage) continue;
       const ctx = await run.context(stage);
       const plan = await stage.plan(ctx);
       logPlan(log, name, plan);
       result.plan.push(...plan);
-      await log.op(`stage ${name}`, () => stage!.run(ctx));
+      await log.op(`stage ${name}`, () => stage.run(ctx));
       if (FETCH_STAGES.includes(name)) run.afterFetch();
       const rec: StageRecord = { name, ok: true, ms: performance.now() - t0, startedAt: new Date(startedAt).toISOString() };
       records.push(rec);
@@ -208,7 +164,7 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
       }
       log.crit(`${name}: stage failed: ${error}`);
     }
-    if (name === "files" && stage && opts.report !== false) await reportAfterFiles(run, result);
+    if (name === "files" && opts.report !== false) await reportAfterFiles(run, result);
     if (opts.persistState) saveState(opts.paths.state, run.state);
   }
   return result;
@@ -255,8 +211,7 @@ export async function planStages(names: readonly StageName[], opts: EngineOption
   const plan: PlanEntry[] = [];
   try {
     for (const name of names) {
-      const stage = run.resolve(name);
-      if (!stage) continue;
+      const stage = stageByName(name);
       const ctx = await run.context(stage);
       if (FETCH_STAGES.includes(name)) {
         await stage.run(ctx);

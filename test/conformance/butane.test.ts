@@ -9,10 +9,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { translateButane, type ReportEntry } from "../../src/butane/index.ts";
+import { knownFailures, REPO_ROOT } from "./corpus.ts";
 
-const REPO = resolve(import.meta.dir, "../..");
-const CORPUS = process.env.NEXUS_BUTANE_CORPUS_DIR ?? resolve(REPO, "../shared/conformance/butane");
-const KNOWN_FAILURES_FILE = join(REPO, "test/conformance/known-failures.json");
+const CORPUS = process.env.NEXUS_BUTANE_CORPUS_DIR ?? resolve(REPO_ROOT, "../shared/conformance/butane");
 const UNSUPPORTED_VARIANTS = new Set(["openshift", "r4e", "fiot"]);
 
 interface Meta {
@@ -27,10 +26,6 @@ interface Meta {
   strict: { exitCode: number };
 }
 
-function loadKnownFailures(): Record<string, string> {
-  if (!existsSync(KNOWN_FAILURES_FILE)) return {};
-  return JSON.parse(readFileSync(KNOWN_FAILURES_FILE, "utf8")) as Record<string, string>;
-}
 
 /** Report lines of Butane's stderr as comparable (kind, path, message) strings. */
 function expectedReport(stderr: string): Set<string> {
@@ -136,7 +131,7 @@ if (!existsSync(join(CORPUS, "cases"))) {
     test.skip(`Butane corpus not found at ${CORPUS} (set NEXUS_BUTANE_CORPUS_DIR)`, () => {});
   }
 } else {
-  const known = loadKnownFailures();
+  const known = knownFailures();
   const scratch = mkdtempSync(join(tmpdir(), "nexus-butane-corpus-"));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 

@@ -12,13 +12,10 @@
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, constants as FS } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { parseConfig } from "../../src/config/index.ts";
-import type { Config } from "../../src/config/types.ts";
 import { runStages, type EngineResult } from "../../src/executor/engine.ts";
 import { Logger } from "../../src/executor/log.ts";
 import { runPathsIn } from "../../src/executor/paths.ts";
 import type { StageName } from "../../src/executor/stage.ts";
-import { stageByName } from "../../src/stages/index.ts";
 import { realSystem } from "../../src/system/real.ts";
 import type { System } from "../../src/system/system.ts";
 import { parseBlkidExport, parseWipefsFirst } from "../../src/disks/filesystems.ts";
@@ -483,14 +480,8 @@ export async function runHostVariant(
       preparePasswdRoot(root);
       await res.unmount(root);
     }
-    let given: Config | undefined;
-    if (!stageByName("fetch")) {
-      const parsed = parseConfig(configText);
-      if (!parsed.ok) return negativeOrFail(v, { ok: false, stages: [], plan: [], failedStage: "fetch", error: parsed.issues.map((i) => i.message).join("; ") }, caps, tail);
-      given = parsed.config;
-    }
     const engine = (stages: StageName[]) =>
-      runStages(stages, { root, platform: "file", system, log, paths: runPathsIn(join(work, "run")), config: given, configSource: "file:config.ign", persistState: true });
+      runStages(stages, { root, platform: "file", system, log, paths: runPathsIn(join(work, "run")), configSource: "file:config.ign", persistState: true });
     const first = await engine(["fetch", "disks"]);
     if (!first.ok) return negativeOrFail(v, first, caps, tail);
     if (!rootPart) return { passed: false, detail: "the case has no ROOT partition" };

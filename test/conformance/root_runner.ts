@@ -36,12 +36,10 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseConfig } from "../../src/config/index.ts";
-import type { Config } from "../../src/config/types.ts";
 import { runStages, type EngineResult } from "../../src/executor/engine.ts";
 import { Logger } from "../../src/executor/log.ts";
 import { runPathsIn } from "../../src/executor/paths.ts";
 import type { StageName } from "../../src/executor/stage.ts";
-import { stageByName } from "../../src/stages/index.ts";
 import { realSystem } from "../../src/system/real.ts";
 import { Root } from "../../src/system/root.ts";
 import type { System } from "../../src/system/system.ts";
@@ -206,20 +204,12 @@ export async function runRootVariant(v: CorpusVariant): Promise<VariantOutcome> 
     const system: System = { ...base, env: caseEnv(v.case, work, dirs) };
     const log = new Logger((l) => lines.push(l));
 
-    let given: Config | undefined;
-    if (!stageByName("fetch")) {
-      // Until the fetch stage is registered, parsing the file is the fetch equivalent.
-      const parsed = parseConfig(configText);
-      if (!parsed.ok) return verdict(v, { ok: false, stages: [], plan: [], failedStage: "fetch", error: parsed.issues.map((i) => i.message).join("; ") }, lines);
-      given = parsed.config;
-    }
     const result = await runStages(HARNESS_STAGES, {
       root,
       platform: "file",
       system,
       log,
       paths: runPathsIn(join(work, "run")),
-      config: given,
       configSource: "file:config.ign",
       persistState: false,
     });
