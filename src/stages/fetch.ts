@@ -181,7 +181,9 @@ export async function acquireConfig(ctx: StageContext, opts: AcquireOptions): Pr
   fetched.push(...render.fetched);
   let full = baseConfig ? mergeConfigs(baseConfig, rendered) : rendered;
   full = await inlineCertificateAuthorities(full, render);
-  const issues = validateConfig(full, version);
+  // Only a config that merging or rendering changed needs validating again: the user config
+  // alone was validated when it was parsed, and its warnings were already logged then.
+  const issues = full === userConfig ? [] : validateConfig(full, version);
   for (const i of issues) if (i.severity !== "error") ctx.log.warn(`rendered config: ${formatIssue(i)}`);
   if (hasErrors(issues)) {
     throw new Error(`Cannot use the rendered config: ${issues.filter((i) => i.severity === "error").map(formatIssue).join("; ")}`);
