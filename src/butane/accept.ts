@@ -13,8 +13,6 @@ export type AnyConfigResult = ParseResult & { format: "ignition" | "butane" };
 
 /** True when text is not JSON at all (so a YAML reading may apply). */
 function isNotJson(text: string): boolean {
-  const first = text.trimStart()[0];
-  if (first !== "{" && first !== "[") return true;
   try {
     JSON.parse(text);
     return false;
@@ -23,15 +21,35 @@ function isNotJson(text: string): boolean {
   }
 }
 
+/** The last document parsed, so the same bytes read again in one process are parsed once. */
+let last: { key: string; text: string; result: AnyConfigResult } | null = null;
+
 /**
  * Parses a config document: JSON is tried first, then YAML with a `variant` key (Butane), whose
- * issues point at YAML lines. Never throws on bad input.
+ * issues point at YAML lines. Never throws on bad input. `apply` reads its config once to
+ * validate it and again through the file platform: the second call with the same text and
+ * options returns the same result, which callers must treat as read-only.
  */
 export function parseAnyConfig(input: string | Uint8Array, opts: AnyConfigOptions = {}): AnyConfigResult {
   const text = typeof input === "string" ? input : new TextDecoder().decode(input);
-  if (!isNotJson(text) || text.trim() === "" || !isButane(text)) {
-    return { ...parseConfig(text, opts), format: "ignition" };
-  }
+  const key = `${opts.strict === true}\0${opts.filesDir ?? ""}`;
+  if (last && last.key === key && last.text === text) return last.result;
+  const result = parseText(text, opts);
+  last = { key, text, result };
+  return result;
+}
+
+function parseText(text: string, opts: AnyConfigOptions): AnyConfigResult {
+  const first = text.trimStart()[0];
+  const maybeJson = first === "{" || first === "[";
+  if (!maybeJson && first !== undefined && isButane(text)) return parseButane(text, opts);
+  const r = parseConfig(text, opts);
+  // Flow-style YAML ("{variant: fcos, ...}") looks like JSON until it fails to parse as JSON.
+  if (r.ok || !maybeJson || !isButane(text) || !isNotJson(text)) return { ...r, format: "ignition" };
+  return parseButane(text, opts);
+}
+
+function parseButane(text: string, opts: AnyConfigOptions): AnyConfigResult {
   const t = translateButane(text, { filesDir: opts.filesDir, strict: opts.strict });
   const issues: Issue[] = reportToIssues(t.report);
   if (!t.ok) {

@@ -3,12 +3,12 @@
 // the fetch stages and the state file carried in the run directory between calls. Before a
 // stage acts, its plan is logged; every stage is a logged operation with its duration; after
 // the files stage the result report is written into the root.
-import { existsSync, readFileSync } from "node:fs";
 import type { Config } from "../config/types.ts";
 import { createFetcher, resolveConfigOptions, type ResourceFetcher } from "../resource/index.ts";
 import type { System } from "../system/system.ts";
 import { stageByName } from "../stages/index.ts";
 import type { Logger } from "./log.ts";
+import { readConfigCache } from "./config_cache.ts";
 import { buildReport, writeReport } from "./report.ts";
 import type { PlanEntry, RunPaths, Stage, StageContext, StageName, StageState } from "./stage.ts";
 import { emptyState, loadState, saveState, stageRecords, type StageRecord } from "./state.ts";
@@ -54,19 +54,11 @@ function emptyConfig(): Config {
   return { ignition: { version: "3.6.0" } } as Config;
 }
 
-/** Reads the rendered config the fetch stages cached. */
+/** Reads the rendered config the fetch stages cached; throws when there is none. */
 export function loadCachedConfig(path: string): Config {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new Error(`Cannot read the rendered config "${path}": ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file (run the fetch stages first)" : errorText(e)}`, { cause: e });
-  }
-  try {
-    return JSON.parse(text) as Config;
-  } catch (e) {
-    throw new Error(`Cannot read the rendered config "${path}": not valid JSON`, { cause: e });
-  }
+  const config = readConfigCache(path);
+  if (!config) throw new Error(`Cannot read the rendered config "${path}": no such file (run the fetch stages first)`);
+  return config;
 }
 
 /** The fetcher for stages acting on this config: its timeouts, proxy and CAs applied. */
@@ -122,7 +114,7 @@ class Run {
 
   /** After a fetch stage: the config it rendered, if it cached one. */
   afterFetch(): void {
-    if (existsSync(this.opts.paths.config)) this.config = loadCachedConfig(this.opts.paths.config);
+    this.config = readConfigCache(this.opts.paths.config) ?? this.config;
   }
 
 }

@@ -4,16 +4,17 @@
 // recursively with each referenced config's timeouts, proxy and CAs in effect (Ignition's
 // order); the result merged over the base, validated, its CAs inlined as data URLs, and cached
 // atomically in the run directory for the later stages.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { parseAnyConfig } from "../butane/accept.ts";
 import { formatIssue, hasErrors, mergeConfigs, validateConfig } from "../config/index.ts";
 import type { Config, Resource, SpecVersion } from "../config/types.ts";
 import { redactUrl, type Logger } from "../executor/log.ts";
+import { readConfigCache, writeConfigCache } from "../executor/config_cache.ts";
 import { runPaths } from "../executor/paths.ts";
 import type { PlanEntry, Stage, StageContext } from "../executor/stage.ts";
 import { fetchUserConfig, providerChain, readBaseFragments, readKernelArgs, type ProviderContext } from "../providers/index.ts";
 import { createFetcher, isResourceFetcher, resolveConfigOptions, splitPem, type ResourceFetcher } from "../resource/index.ts";
+
+export { readConfigCache, writeConfigCache };
 
 /** Ignition's limit on fetching the provider's config (its -fetch-timeout default), in seconds. */
 export const PROVIDER_FETCH_TIMEOUT_S = 120;
@@ -189,35 +190,6 @@ export async function acquireConfig(ctx: StageContext, opts: AcquireOptions): Pr
     throw new Error(`Cannot use the rendered config: ${issues.filter((i) => i.severity === "error").map(formatIssue).join("; ")}`);
   }
   return { config: full, version, fetched };
-}
-
-/** Writes the rendered config atomically (temp file and rename), readable by root only. */
-export function writeConfigCache(path: string, config: Config): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, JSON.stringify(config) + "\n", { mode: 0o600 });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
-/** The cached config, or null when no fetch stage has cached one yet. */
-export function readConfigCache(path: string): Config | null {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw new Error(`Cannot read cached config "${path}": ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    return JSON.parse(text) as Config;
-  } catch (e) {
-    throw new Error(`Cannot read cached config "${path}": not valid JSON`, { cause: e });
-  }
 }
 
 /** Runs one named step, keeping the original error as cause. */
