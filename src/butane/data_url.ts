@@ -1,6 +1,5 @@
 // Embedding bytes as `data:` URLs the way Butane chooses them: the shortest of percent-escaped
 // text, base64, and base64 of gzip (when the user did not set `compression` themselves).
-import { deflateRawSync } from "node:zlib";
 
 // Bytes kept as-is in the percent-escaped form (RFC 2396 unreserved characters).
 const UNRESERVED = new Uint8Array(256);
@@ -20,7 +19,8 @@ export function escapeDataUrlBytes(bytes: Uint8Array): string {
  * Go's while decoding to the same data.
  */
 export function gzipLikeGo(data: Uint8Array): Uint8Array {
-  const body = deflateRawSync(data, { level: 9 });
+  // Raw deflate, as node:zlib deflateRawSync (without loading node:zlib at start-up).
+  const body = Bun.deflateSync(data as Uint8Array<ArrayBuffer>, { level: 9 });
   const out = new Uint8Array(10 + body.length + 8);
   out.set([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x02, 0xff], 0);
   out.set(body, 10);

@@ -13,7 +13,14 @@ export function decodeDataUrl(url: string): DataUrlResult {
   const isBase64 = params.length > 1 && params[params.length - 1]!.toLowerCase() === "base64";
   if (isBase64) params.pop();
   const mediaType = params.join(";") || "text/plain;charset=US-ASCII";
-  const raw = percentDecode(url.slice(comma + 1));
+  const payload = url.slice(comma + 1);
+  // Without escapes (the usual base64 payload) the text is the data: no byte round trip.
+  const escaped = payload.includes("%");
+  if (isBase64 && !escaped) {
+    const bytes = decodeBase64(payload);
+    return bytes === null ? { ok: false, reason: "malformed base64 data" } : { ok: true, mediaType, bytes };
+  }
+  const raw = escaped ? percentDecode(payload) : new TextEncoder().encode(payload);
   if (raw === null) return { ok: false, reason: "malformed percent escape" };
   if (!isBase64) return { ok: true, mediaType, bytes: raw };
   const bytes = decodeBase64(new TextDecoder("latin1").decode(raw));

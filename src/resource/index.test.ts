@@ -92,6 +92,16 @@ describe("createFetcher() with data URLs", () => {
       "zipped text",
     ],
     ["data with a sha256", { source: "data:,abc", verification: { hash: sha("sha256", "abc") } }, "abc"],
+    [
+      "every member of multi-member gzip data",
+      { source: `data:;base64,${Buffer.concat([gzipSync("one "), gzipSync("two")]).toString("base64")}`, compression: "gzip" },
+      "one two",
+    ],
+    [
+      "gzip data inflating past the in-memory limit, streamed",
+      { source: `data:;base64,${gzipSync("z".repeat(17 * 1024 * 1024)).toString("base64")}`, compression: "gzip", verification: { hash: sha("sha256", "z".repeat(17 * 1024 * 1024)) } },
+      "z".repeat(17 * 1024 * 1024),
+    ],
     ["an empty source", { source: "" }, ""],
     ["a null source", { source: null }, ""],
   ];
@@ -116,6 +126,7 @@ describe("createFetcher() with data URLs", () => {
     ["a malformed digest", { source: "data:,a", verification: { hash: "sha512-xyz" } }],
     ["an unknown compression", { source: "data:,a", compression: "xz" }],
     ["data that is not gzip when gzip is declared", { source: "data:,plain", compression: "gzip" }],
+    ["gzip data followed by garbage", { source: `data:;base64,${Buffer.concat([gzipSync("x"), Buffer.from("junk")]).toString("base64")}`, compression: "gzip" }],
     ["an unknown scheme", { source: "ftp://example.com/x" }],
   ];
   for (const [what, res] of failures) {

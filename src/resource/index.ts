@@ -18,7 +18,7 @@ import { openS3 } from "./s3.ts";
 import { DEFAULT_TFTP_TIMING, openTftp, type TftpTiming } from "./tftp.ts";
 import { computeBackoff, DEFAULT_RETRY, sleep, type RetryPolicy } from "./retry.ts";
 import type { ByteSink, Fetcher, FetchOptions } from "./types.ts";
-import { checkCompression, collectSink, parseHash, streamBody, type StreamSpec } from "./verify.ts";
+import { checkCompression, collectSink, deliverBytes, parseHash, streamBody, type StreamSpec } from "./verify.ts";
 
 // The contract and the pieces callers need, re-exported so they import from one place.
 export type { ByteSink, Fetcher, FetchOptions } from "./types.ts";
@@ -173,12 +173,7 @@ export function createFetcher(options: FetcherOptions = {}): ResourceFetcher {
   const userAgent = options.userAgent ?? USER_AGENT;
   let systemRoots: string[] | null = null;
 
-  const openers: Record<Scheme, Opener> = {
-    data: async (ctx) => {
-      const r = decodeDataUrl(ctx.url);
-      if (!r.ok) throw new Error(`Cannot decode data URL: ${r.reason}`);
-      return [r.bytes];
-    },
+  const openers: Record<Exclude<Scheme, "data">, Opener> = {
     http: openHttpBody,
     https: openHttpBody,
     tftp: (ctx) => openTftp(ctx, { ...DEFAULT_TFTP_TIMING, ...options.tftp }),
@@ -203,7 +198,6 @@ export function createFetcher(options: FetcherOptions = {}): ResourceFetcher {
   }
 
   async function fetchInto(res: Resource, sink: ByteSink, callOpts: FetchOptions = {}): Promise<void> {
-    const opts = mergeOptions(options.defaults, callOpts);
     const source = res.source ?? "";
     const shown = redactUrl(source);
     const spec: StreamSpec = {
@@ -218,7 +212,15 @@ export function createFetcher(options: FetcherOptions = {}): ResourceFetcher {
     const scheme = schemeOf(source);
     if (!scheme) throw new Error(`Cannot fetch resource "${shown}": unsupported URL scheme`);
     if (options.offline && NETWORK_SCHEMES.has(scheme)) throw new NeedNetError(shown);
+    if (scheme === "data") {
+      // Inline data needs no transport, timeouts or retries: decoded and delivered in one piece.
+      const r = decodeDataUrl(source);
+      if (!r.ok) throw new Error(`Cannot decode data URL: ${r.reason}`);
+      await deliverBytes(r.bytes, spec, sink);
+      return;
+    }
 
+    const opts = mergeOptions(options.defaults, callOpts);
     const totalS = opts.timeouts?.httpTotal ?? 0;
     const signals = [opts.signal, totalS > 0 ? AbortSignal.timeout(totalS * 1000) : undefined].filter(
       (s): s is AbortSignal => s !== undefined,

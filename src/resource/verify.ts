@@ -1,7 +1,6 @@
 // One streaming pass over a resource body: decompress, hash and hand each chunk to the sink,
 // then compare the digest. Memory stays bounded by the chunk size whatever the resource size.
 import { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import type { ByteSink } from "./types.ts";
 import { HashMismatchError } from "./errors.ts";
 
@@ -39,6 +38,8 @@ export function checkCompression(compression: string | null | undefined): "gzip"
 
 /** Gunzips a byte stream chunk by chunk; a truncated or corrupt stream throws. */
 export async function* gunzipChunks(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  // Loaded on first use: node:zlib costs several milliseconds of start-up to every call.
+  const { createGunzip } = await import("node:zlib");
   const gz = createGunzip();
   const input = Readable.from(src, { objectMode: false });
   input.on("error", (e) => gz.destroy(e));
@@ -79,6 +80,43 @@ export async function streamBody(body: AsyncIterable<Uint8Array>, spec: StreamSp
     }
   }
   return total;
+}
+
+/** Largest decompressed size deliverBytes handles in one piece; anything larger is streamed. */
+export const IN_MEMORY_GUNZIP_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * Like streamBody for a body already in memory (a data URL): decompressed in one call, hashed
+ * in one update and verified before the sink sees a byte. A payload that inflates past
+ * IN_MEMORY_GUNZIP_LIMIT, or a corrupt one, goes through streamBody, so memory stays bounded
+ * and errors read the same. (node:zlib, not Bun.gunzipSync: the latter silently stops after
+ * the first gzip member and ignores trailing garbage.)
+ */
+export async function deliverBytes(body: Uint8Array, spec: StreamSpec, sink: ByteSink): Promise<number> {
+  let data = body;
+  if (spec.compression === "gzip") {
+    const { gunzipSync } = await import("node:zlib");
+    try {
+      data = gunzipSync(body, { maxOutputLength: IN_MEMORY_GUNZIP_LIMIT });
+    } catch {
+      return streamBody(once(body), spec, sink);
+    }
+  }
+  if (spec.hash) {
+    const actual = new Bun.CryptoHasher(spec.hash.algorithm).update(data).digest("hex");
+    if (actual !== spec.hash.hex) {
+      throw new HashMismatchError(spec.url, `${spec.hash.algorithm}-${spec.hash.hex}`, `${spec.hash.algorithm}-${actual}`);
+    }
+  }
+  if (data.length > 0) {
+    const w = sink.write(data);
+    if (w) await w;
+  }
+  return data.length;
+}
+
+async function* once(chunk: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield chunk;
 }
 
 /** A sink that keeps every chunk in memory (for configs, CAs and other small resources). */
