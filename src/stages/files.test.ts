@@ -303,6 +303,40 @@ describe("files stage: users, groups and keys", () => {
     expect(lines.join("\n")).not.toContain("sekrit");
   });
 
+  test("run() writes what does not need the accounts while the tools run, the rest after them", async () => {
+    seedPasswd();
+    const config = cfg({
+      passwd: { users: [{ name: "alice", uid: 1100 }, { name: "bob" }] },
+      storage: {
+        files: [
+          { path: "/opt/by-alice", contents: { source: "data:,a" }, user: { name: "alice" } },
+          { path: "/opt/by-bob", contents: { source: "data:,b" }, user: { name: "bob" } },
+          { path: "/home/bob/notes", contents: { source: "data:,n" } },
+        ],
+      },
+      systemd: { units: [{ name: "x.service", contents: "[Service]\n" }] },
+    });
+    await filesStage.run(ctx(config));
+    expect(lines).toContain("1 of 3 node(s) and the units do not depend on the accounts: written while the accounts are created");
+    const bob = /^bob:x:(\d+):(\d+):/m.exec(readFileSync(at("etc/passwd"), "utf8"));
+    expect(bob).not.toBeNull();
+    expect(ownerOf("opt/by-alice")[0]).toBe(1100);
+    expect(ownerOf("opt/by-bob")[0]).toBe(Number(bob![1]));
+    // useradd made bob's home (written first, it would be root's and the tool would keep it).
+    expect(ownerOf("home/bob")).toEqual([Number(bob![1]), Number(bob![2])]);
+    expect(ownerOf("home/bob/notes")).toEqual([0, 0]);
+    expect(existsSync(at("etc/systemd/system/x.service"))).toBe(true);
+  });
+
+  test("run() reports a failing tool while nodes are written beside it, leaving no temp file", async () => {
+    seedPasswd();
+    const files = Array.from({ length: 200 }, (_, i) => ({ path: `/opt/f${i}`, contents: { source: "data:,x" } }));
+    const err = await filesStage.run(ctx(cfg({ passwd: { users: [{ name: "bad:name" }] }, storage: { files } }))).catch((e: Error) => e);
+    expect(String((err as Error).message)).toMatch(/^Cannot create users and groups: /);
+    expect(lines.some((l) => l.includes("[failed]") && l.includes('adding user "bad:name"'))).toBe(true);
+    expect(tree().filter((p) => p.includes(".nexus-"))).toEqual([]);
+  });
+
   test("run() writes ~/.ssh/authorized_keys when the keys fragment is turned off", async () => {
     seedPasswd();
     await filesStage.run(ctx(cfg({ passwd: { users: [{ name: "core", sshAuthorizedKeys: ["k1", "k2"] }] } }), { IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT: "false" }));

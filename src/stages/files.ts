@@ -1,14 +1,28 @@
 // The files stage: users and groups first (so files can be owned by them), then files,
-// directories and links, then systemd units — all inside the target root.
-import type { Config } from "../config/types.ts";
+// directories and links, then systemd units — all inside the target root. Nodes and units that
+// neither depend on the accounts nor affect them are written while shadow's tools run (see
+// files_lanes.ts); the result is the one of the sequential order.
+import type { Config, Passwd } from "../config/types.ts";
 import type { PlanEntry, Stage, StageContext } from "../executor/stage.ts";
 import { Root } from "../system/root.ts";
 import { parseUserDb } from "../users/db.ts";
-import { applyNode, batchNodes, decideNode, describeNodeOp, orderNodes, planNodeEntry, UserDbCache, type NodeApplyContext } from "./files_nodes.ts";
+import {
+  applyNode,
+  batchNodes,
+  decideNode,
+  describeNodeOp,
+  orderNodes,
+  planNodeEntry,
+  UserDbCache,
+  type NodeApplyContext,
+  type NodeEntry,
+  type UserLookup,
+} from "./files_nodes.ts";
+import { accountPaths, splitLanes, SYSTEMD_DIR } from "./files_lanes.ts";
 import { applyPasswd, planPasswd } from "./files_passwd.ts";
 import { applyUnits, planUnitEntries } from "./files_units.ts";
 import { readLuksRecords, writeLuksTargetFiles } from "./disks.ts";
-import { runLimited, writeConcurrency } from "./run_limited.ts";
+import { runLimited, writeConcurrency, type StopSignal } from "./run_limited.ts";
 
 /** True when the config (and the disks stage's LUKS volumes) ask nothing of this stage. */
 export function isFilesNoop(config: Config, luksVolumes = 0): boolean {
@@ -23,25 +37,79 @@ export function isFilesNoop(config: Config, luksVolumes = 0): boolean {
 }
 
 /** Runs one step, naming it in any failure while keeping the original as cause. */
-async function step(what: string, fn: () => Promise<void>): Promise<void> {
+async function step<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
   try {
-    await fn();
+    return await fn();
   } catch (e) {
     throw new Error(`Cannot ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }
 
-/** Creates every node of the config in Ignition's order (see batchNodes). */
-async function createNodes(ctx: StageContext, root: Root): Promise<void> {
+/** Creates nodes (a subsequence of orderNodes' order) in that order (see batchNodes). */
+async function createNodes(ctx: StageContext, root: Root, entries: readonly NodeEntry[], users: UserLookup, stop?: StopSignal): Promise<void> {
   const nctx: NodeApplyContext = {
     root,
-    users: new UserDbCache(root),
+    users,
     fetch: (res, sink, opts) => ctx.fetcher.fetchInto(res, sink, opts),
   };
   const limit = writeConcurrency(ctx.system.env);
-  for (const batch of batchNodes(orderNodes(ctx.config.storage, (p) => root.resolveInRoot(p)))) {
-    await runLimited(batch, limit, (e) => ctx.log.op(describeNodeOp(e), () => applyNode(nctx, e)));
+  for (const batch of batchNodes(entries)) {
+    if (stop?.stopped) return;
+    await runLimited(batch, limit, (e) => ctx.log.op(describeNodeOp(e), () => applyNode(nctx, e)), stop);
   }
+}
+
+/** The base of new users' homes: HOME in the root's /etc/default/useradd, else /home. */
+function homeBase(root: Root): string {
+  const text = root.readFile("/etc/default/useradd")?.toString("utf8") ?? "";
+  const m = /^\s*HOME\s*=\s*"?([^"\s]+)"?\s*$/m.exec(text);
+  return m?.[1]?.startsWith("/") ? m[1] : "/home";
+}
+
+/** Resolves a root path through the root's symlinks; a path that cannot be resolved stays as written. */
+function resolvedOrSelf(root: Root, path: string): string {
+  try {
+    return root.resolveInRoot(path, true);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * Runs the account commands and, beside them, the nodes (and units) that do not depend on
+ * them; then the remaining nodes. A failure on either side stops the other from starting
+ * anything new; the first failure is thrown once both have settled.
+ */
+async function applyAccountsAndNodes(ctx: StageContext, root: Root, passwd: Passwd, entries: readonly NodeEntry[]): Promise<{ unitsDone: boolean }> {
+  const db = new UserDbCache(root).get();
+  const zone = accountPaths(passwd, db, homeBase(root), (p) => resolvedOrSelf(root, p));
+  const lanes = splitLanes(entries, passwd, db, zone, { etc: resolvedOrSelf(root, "/etc"), systemd: resolvedOrSelf(root, SYSTEMD_DIR) });
+  const units = ctx.config.systemd?.units ?? [];
+  const unitsEarly = lanes.unitsEarly && units.length > 0;
+  if (lanes.early.length > 0 || unitsEarly) {
+    const what = `${lanes.early.length} of ${entries.length} node(s)${unitsEarly ? " and the units" : ""}`;
+    ctx.log.info(`${what} do not depend on the accounts: written while the accounts are created`);
+  }
+  const stop: StopSignal = { stopped: false };
+  let first: { error: unknown } | null = null;
+  const lane = (p: Promise<void>) =>
+    p.catch((e) => {
+      stop.stopped = true;
+      first ??= { error: e };
+    });
+  const fixed: UserLookup = { get: () => lanes.owners, touched: () => {} };
+  await Promise.all([
+    lane(step("create users and groups", () => applyPasswd(ctx, root, passwd, stop))),
+    lane(
+      (async () => {
+        await step("create files, directories and links", () => createNodes(ctx, root, lanes.early, fixed, stop));
+        if (unitsEarly && !stop.stopped) await step("write systemd units", () => applyUnits(ctx, root, units, stop));
+      })(),
+    ),
+  ]);
+  if (first) throw (first as { error: unknown }).error;
+  await step("create files, directories and links", () => createNodes(ctx, root, lanes.late, new UserDbCache(root)));
+  return { unitsDone: unitsEarly };
 }
 
 export const filesStage: Stage = {
@@ -67,9 +135,15 @@ export const filesStage: Stage = {
       return;
     }
     const root = Root.open(ctx.root);
-    await step("create users and groups", () => applyPasswd(ctx, root, ctx.config.passwd));
-    await step("create files, directories and links", () => createNodes(ctx, root));
-    await step("write systemd units", () => applyUnits(ctx, root, ctx.config.systemd?.units ?? []));
+    const entries = await step("create files, directories and links", () => orderNodes(ctx.config.storage, (p) => root.resolveInRoot(p)));
+    const passwd = ctx.config.passwd;
+    let unitsDone = false;
+    if (passwd?.users?.length || passwd?.groups?.length) {
+      ({ unitsDone } = await applyAccountsAndNodes(ctx, root, passwd, entries));
+    } else {
+      await step("create files, directories and links", () => createNodes(ctx, root, entries, new UserDbCache(root)));
+    }
+    if (!unitsDone) await step("write systemd units", () => applyUnits(ctx, root, ctx.config.systemd?.units ?? []));
     await step("write LUKS key files and crypttab", () => writeLuksTargetFiles(ctx, root));
   },
 };

@@ -205,7 +205,7 @@ export function resolveOwner(
 }
 
 /** Reads the root's user database once, until a node rewrites /etc/passwd or /etc/group. */
-export class UserDbCache {
+export class UserDbCache implements UserLookup {
   private db: UserDb | null = null;
   constructor(private readonly root: Root) {}
   get(): UserDb {
@@ -221,10 +221,17 @@ export class UserDbCache {
   }
 }
 
+/** Where node owners' names are looked up. */
+export interface UserLookup {
+  get(): UserDb;
+  /** Told about every file written (so a cache can drop a rewritten database). */
+  touched(resolved: string): void;
+}
+
 /** Everything applying nodes needs. */
 export interface NodeApplyContext {
   root: Root;
-  users: UserDbCache;
+  users: UserLookup;
   fetch(res: Resource, sink: { write(chunk: Uint8Array): void; reset(): void }, opts?: FetchOptions): Promise<void>;
 }
 

@@ -19,6 +19,7 @@ import {
 } from "../users/plan.ts";
 import { UserDbCache } from "./files_nodes.ts";
 import { notatedDirectories } from "./mount.ts";
+import type { StopSignal } from "./run_limited.ts";
 
 /** userdel's exit code for "account removed, but not its home directory or mail spool". */
 const USERDEL_HOME_NOT_REMOVED = 12;
@@ -85,16 +86,21 @@ function adoptNotatedDirectories(ctx: StageContext, root: Root, users: UserDbCac
   }
 }
 
-/** Creates, modifies and deletes the config's groups, then its users with their keys. */
-export async function applyPasswd(ctx: StageContext, root: Root, passwd: Passwd | null | undefined): Promise<void> {
+/**
+ * Creates, modifies and deletes the config's groups, then its users with their keys. Once
+ * `stop` is set (work running beside this failed), no further command starts.
+ */
+export async function applyPasswd(ctx: StageContext, root: Root, passwd: Passwd | null | undefined, stop?: StopSignal): Promise<void> {
   const users = new UserDbCache(root);
   for (const g of passwd?.groups ?? []) {
+    if (stop?.stopped) return;
     const c = planGroup(g, findGroup(users.get(), g.name ?? "") !== undefined, root.dir);
     if (!c) continue;
     await runAccountCommand(ctx, c).finally(() => root.forgetAll());
     users.touched("/etc/group");
   }
   for (const u of passwd?.users ?? []) {
+    if (stop?.stopped) return;
     const c = planUser(u, findUser(users.get(), u.name ?? "") !== undefined, root.dir);
     if (c) {
       // The tool changed the tree behind Root's back (homes created, moved, removed).
