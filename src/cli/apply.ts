@@ -2,7 +2,7 @@
 import { parseAnyConfig } from "../butane/accept.ts";
 import { formatIssue, type Issue } from "../config/index.ts";
 import { runStages, type EngineResult } from "../executor/engine.ts";
-import { Logger } from "../executor/log.ts";
+import { Logger, stderrSink } from "../executor/log.ts";
 import { openSession } from "../executor/session.ts";
 import { STAGE_NAMES } from "../executor/stage.ts";
 import { Root } from "../system/root.ts";
@@ -78,7 +78,7 @@ export async function main(args: string[]): Promise<number> {
     if (a.json && input.code === 1) process.stdout.write(JSON.stringify({ outcome: "invalid", issues: issuesJson(input.issues) }) + "\n");
     return input.code;
   }
-  const log = new Logger((l) => process.stderr.write(l + "\n"));
+  const log = new Logger(stderrSink());
   const session = openSession({ root: a.root, configArg: a.configArg, bytes: input.bytes, config: input.config, log });
   let result: EngineResult;
   try {

@@ -1,7 +1,7 @@
 // nexus-init run --stage NAME --platform ID [--root /sysroot]
 import { parseCommandArgs, usageError } from "./args.ts";
 import { runStages } from "../executor/engine.ts";
-import { Logger } from "../executor/log.ts";
+import { Logger, stderrSink } from "../executor/log.ts";
 import { defaultRunPaths } from "../executor/paths.ts";
 import { isStageName, STAGE_NAMES } from "../executor/stage.ts";
 import { realSystem } from "../system/real.ts";
@@ -41,7 +41,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const system = realSystem();
-  const log = new Logger((l) => process.stderr.write(l + "\n"), { priorities: true });
+  const log = new Logger(stderrSink(), { priorities: true });
   const result = await runStages([values.stage], {
     root: values.root ?? "/sysroot",
     platform: values.platform,

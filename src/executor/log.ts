@@ -2,6 +2,8 @@
 // a sequence number and a duration. Lines carry journal priorities (<N>) when asked to,
 // so the initramfs's journal keeps the levels. Never pass secrets in messages.
 
+import { writeSync } from "node:fs";
+
 export type Level = "crit" | "err" | "warning" | "notice" | "info" | "debug";
 const PRIORITY: Record<Level, number> = { crit: 2, err: 3, warning: 4, notice: 5, info: 6, debug: 7 };
 
@@ -16,6 +18,29 @@ export interface OpRecord {
   ok: boolean;
   ms: number;
   error?: string;
+}
+
+/**
+ * A sink writing to standard error, batched: the lines of one turn of the event loop go out in
+ * one write (a stage with thousands of operations would otherwise make one system call per
+ * line). Whatever is pending when the process exits is written synchronously.
+ */
+export function stderrSink(): LogSink {
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const text = pending.join("\n") + "\n";
+    pending = [];
+    process.stderr.write(text);
+  };
+  process.once("exit", () => {
+    if (pending.length > 0) writeSync(2, pending.join("\n") + "\n");
+    pending = [];
+  });
+  return (line) => {
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(line);
+  };
 }
 
 /** Logger for one process; stage names prefix each line. */

@@ -23,9 +23,11 @@ import {
   constants as C,
   type Stats,
 } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { link, open, rename, symlink } from "node:fs/promises";
+import { link, open, rename, symlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+
+/** Numbers temp files of this process. */
+let tempCounter = 0;
 
 /** The kernel's limit on symlinks followed while resolving one path (MAXSYMLINKS). */
 const MAX_SYMLINKS = 40;
@@ -143,7 +145,7 @@ export class Root {
         parts.push(c);
         continue;
       }
-      const host = join(this.dir, ...parts, c);
+      const host = parts.length === 0 ? `${this.dir}/${c}` : `${this.dir}/${parts.join("/")}/${c}`;
       if (this.dirs.has(host)) {
         parts.push(c);
         continue;
@@ -310,10 +312,9 @@ export class Root {
     opts: { replaceDirectory?: boolean } = {},
   ): Promise<void> {
     const host = this.resolve(path);
-    const tmp = join(dirname(host), `.${basename(host).slice(0, 200)}.nexus-${randomBytes(6).toString("hex")}`);
     // Creating and renaming are the slow, journaled steps: done asynchronously so that
     // independent writes (nodes of one depth) overlap.
-    const handle = await open(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+    const { tmp, handle } = await openTemp(host);
     const fd = handle.fd;
     let closed = false;
     try {
@@ -342,8 +343,7 @@ export class Root {
       if (attrs.mode & 0o7000) fchmodSync(fd, attrs.mode);
       await handle.close();
       closed = true;
-      const existing = lstatSync(host, { throwIfNoEntry: false });
-      if (existing?.isDirectory() && opts.replaceDirectory) {
+      if (opts.replaceDirectory && lstatSync(host, { throwIfNoEntry: false })?.isDirectory()) {
         this.forget(host);
         rmSync(host, { recursive: true, force: true });
       }
@@ -352,6 +352,22 @@ export class Root {
       if (!closed) await handle.close();
       rmSync(tmp, { force: true });
       throw e;
+    }
+  }
+}
+
+/**
+ * Creates a new temp file next to host, exclusively (never following a symlink). Names carry
+ * the pid and a counter; one left behind by a crash of an earlier run is skipped.
+ */
+async function openTemp(host: string): Promise<{ tmp: string; handle: FileHandle }> {
+  const prefix = join(dirname(host), `.${basename(host).slice(0, 200)}.nexus-${process.pid}-`);
+  for (let attempt = 0; ; attempt++) {
+    const tmp = prefix + ++tempCounter;
+    try {
+      return { tmp, handle: await open(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 100) throw e;
     }
   }
 }
