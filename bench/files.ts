@@ -2,18 +2,37 @@
 // directories, 50 links, 20 users, 10 groups, 50 units with 20 drop-ins and 10 masks — applied
 // to a freshly seeded root by `nexus-init apply`, side by side in the same run with Debian's
 // Ignition 2.14 (fetch then files stage, file platform) on the same config and an equally
-// seeded root. Prints median wall time and peak RSS of each; targets: ≤ 0.5× Ignition's wall
-// time, ≤ 100 MB peak RSS.
-// Run: bun run bench/files.ts  (needs root, dist/nexus-init or NEXUS_BIN, `apt-get install ignition`)
+// seeded root. Prints median wall time and peak RSS of each, for the config and for the same
+// config without accounts; targets: ≤ 0.5× Ignition's wall time, ≤ 100 MB peak RSS.
+//
+// Venues. File creation cost depends on the filesystem the roots live on, so each comparison
+// runs on up to three venues:
+//   tmpdir  the roots under tmpdir() (TMPDIR), as found; labelled with its filesystem type.
+//   ext4    a fresh journaled ext4 (2 GiB sparse image in tmpdir, loop-mounted) — what a target
+//           root is at first boot.
+//   tmpfs   a 1 GiB tmpfs: no disk at all, the floor for the filesystem part.
+// Why: an ext4 *without a journal* (as /tmp is on some VMs) checks, for every inode it
+// considers allocating, whether that inode was deleted recently (recently_deleted(); journaled
+// ext4 skips this). After the benchmark deletes the previous run's root, each new file then
+// costs ~0.5–1 ms of kernel CPU instead of ~26 µs, which swamps both engines' own work. The
+// tmpdir line therefore says whether it is such a filesystem.
+// Per venue, "shadow tools alone" times the 30 groupadd/useradd commands that both engines run
+// for the config's passwd section, in the same order, on a freshly seeded root: no engine that
+// runs them one after another can be faster than that. A summary table ends the output.
+// Run: bun run bench/files.ts  (needs root (mounts, loop devices), dist/nexus-init or NEXUS_BIN,
+// `apt-get install ignition`). Env: BENCH_RUNS=N (default 5), BENCH_VENUES=comma list of
+// tmpdir,ext4,tmpfs (default all three); a venue that cannot be mounted is skipped with a note.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 
 const BIN = process.env.NEXUS_BIN ?? resolve(import.meta.dir, "../dist/nexus-init");
 const IGNITION = process.env.IGNITION_BIN ?? "/usr/lib/dracut/modules.d/30ignition/ignition";
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const VENUE_NAMES = ["tmpdir", "ext4", "tmpfs"] as const;
+type VenueName = (typeof VENUE_NAMES)[number];
 /** The newest spec Ignition 2.14 reads. */
 const VERSION = "3.3.0";
 
@@ -104,9 +123,9 @@ async function timed(argv: string[], env: Record<string, string>, cwd: string): 
   return { wall: Number(m[1]), rssKb: Number(m[2]), code, out: out + err };
 }
 
-/** One nexus-init apply run on a fresh root. */
-async function runNexus(work: string, cfg: string): Promise<{ wall: number; rssKb: number }> {
-  const root = join(work, "nexus-root");
+/** One nexus-init apply run on a fresh root under dir (the venue); cwd is the work dir. */
+async function runNexus(work: string, dir: string, cfg: string): Promise<{ wall: number; rssKb: number }> {
+  const root = join(dir, "nexus-root");
   rmSync(root, { recursive: true, force: true });
   seedRoot(root);
   const t0 = performance.now();
@@ -119,10 +138,10 @@ async function runNexus(work: string, cfg: string): Promise<{ wall: number; rssK
 /** Ignition's failure lines (it dumps the whole config after them). */
 const criticalLines = (out: string) => out.split("\n").filter((l) => /CRITICAL|ERROR/.test(l)).join("\n");
 
-/** One Ignition run (fetch stage, then files stage) on a fresh root. */
-async function runIgnition(work: string, cfg: string): Promise<{ wall: number; rssKb: number }> {
-  const root = join(work, "ign-root");
-  const state = join(work, "ign-state");
+/** One Ignition run (fetch stage, then files stage) on a fresh root and state dir under dir (the venue). */
+async function runIgnition(work: string, dir: string, cfg: string): Promise<{ wall: number; rssKb: number }> {
+  const root = join(dir, "ign-root");
+  const state = join(dir, "ign-state");
   rmSync(root, { recursive: true, force: true });
   rmSync(state, { recursive: true, force: true });
   mkdirSync(state);
@@ -140,15 +159,24 @@ async function runIgnition(work: string, cfg: string): Promise<{ wall: number; r
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Runs both tools RUNS times (alternating) on one config and prints the medians. */
-async function compare(work: string, title: string, config: object, haveIgnition: boolean): Promise<void> {
+/** Median wall seconds of one comparison; ignition is undefined when Ignition is not installed. */
+interface Walls {
+  nexus: number;
+  ignition?: number;
+}
+
+/**
+ * Runs both tools RUNS times (alternating) on one config, roots under dir (the venue), config
+ * file in work, and prints the medians.
+ */
+async function compare(work: string, dir: string, title: string, config: object, haveIgnition: boolean): Promise<Walls> {
   const cfg = join(work, `${title.replace(/\W+/g, "-")}.ign`);
   writeFileSync(cfg, JSON.stringify(config));
   const nexus: { wall: number; rssKb: number }[] = [];
   const ign: { wall: number; rssKb: number }[] = [];
   for (let i = 0; i < RUNS; i++) {
-    nexus.push(await runNexus(work, cfg));
-    if (haveIgnition) ign.push(await runIgnition(work, cfg));
+    nexus.push(await runNexus(work, dir, cfg));
+    if (haveIgnition) ign.push(await runIgnition(work, dir, cfg));
   }
   console.log(`${title}: config ${(readFileSync(cfg).length / 1024).toFixed(0)} KiB, ${RUNS} runs each, medians`);
   const n = { wall: median(nexus.map((r) => r.wall)), rss: median(nexus.map((r) => r.rssKb)) / 1024 };
@@ -157,15 +185,245 @@ async function compare(work: string, title: string, config: object, haveIgnition
     const g = { wall: median(ign.map((r) => r.wall)), rss: median(ign.map((r) => r.rssKb)) / 1024 };
     console.log(`  ignition 2.14 fetch+files  wall ${(g.wall * 1000).toFixed(0).padStart(5)} ms   peak RSS ${g.rss.toFixed(1)} MB`);
     console.log(`  ratio nexus/ignition wall: ${(n.wall / g.wall).toFixed(2)} (target ≤ 0.50); peak RSS ≤ 100 MB: ${n.rss <= 100 ? "met" : "NOT met"}`);
-  } else {
-    console.log(`  Ignition not found at ${IGNITION} (apt-get install ignition): no comparison`);
+    return { nexus: n.wall, ignition: g.wall };
+  }
+  console.log(`  Ignition not found at ${IGNITION} (apt-get install ignition): no comparison`);
+  return { nexus: n.wall };
+}
+
+/**
+ * The shadow-utils commands both engines run for a config's passwd section, in their order:
+ * every group (groupadd), then every user (useradd, creating the home directory, password
+ * locked).
+ */
+export function shadowCommands(config: object, root: string): string[][] {
+  const passwd = (config as { passwd?: { groups?: { name: string; gid?: number }[]; users?: { name: string; uid?: number; groups?: string[] }[] } }).passwd;
+  const groups = (passwd?.groups ?? []).map((g) => ["groupadd", "--root", root, ...(g.gid !== undefined ? ["--gid", String(g.gid)] : []), g.name]);
+  const users = (passwd?.users ?? []).map((u) => [
+    "useradd",
+    "--root",
+    root,
+    "--create-home",
+    "--password",
+    "*",
+    ...(u.uid !== undefined ? ["--uid", String(u.uid)] : []),
+    ...(u.groups && u.groups.length > 0 ? ["--groups", u.groups.join(",")] : []),
+    u.name,
+  ]);
+  return [...groups, ...users];
+}
+
+/** Median wall seconds of running the config's shadow commands one after another on a fresh root under dir. */
+function shadowAlone(dir: string, config: object): number {
+  const root = join(dir, "shadow-root");
+  const walls: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    rmSync(root, { recursive: true, force: true });
+    seedRoot(root);
+    const commands = shadowCommands(config, root);
+    const t0 = performance.now();
+    for (const argv of commands) {
+      const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+      if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: exit ${r.exitCode}: ${r.stderr.toString().trim()}`);
+    }
+    walls.push((performance.now() - t0) / 1000);
+  }
+  rmSync(root, { recursive: true, force: true });
+  return median(walls);
+}
+
+/** Runs argv to completion; throws with its stderr when it fails. */
+function run(argv: string[]): string {
+  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: exit ${r.exitCode}${r.stderr.length ? `: ${r.stderr.toString().trim()}` : ""}`);
+  return r.stdout.toString();
+}
+
+/** Decodes the octal escapes (\040 for a space, …) of a /proc/mounts field. */
+const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/** The filesystem a directory is on: type, device and, for ext2/3/4 when it can be told cheaply, whether it has a journal. */
+function filesystemOf(dir: string): { type: string; device: string; journal?: boolean } {
+  const path = realpathSync(dir);
+  let best: { device: string; mnt: string; type: string } | undefined;
+  for (const line of readFileSync("/proc/mounts", "utf8").split("\n")) {
+    const [device, mnt, type] = line.split(" ").map(unescapeMount);
+    if (!device || !mnt || !type) continue;
+    const under = path === mnt || path.startsWith(mnt.endsWith("/") ? mnt : `${mnt}/`);
+    // >=: of stacked mounts on one point, the last listed is the visible one.
+    if (under && (!best || mnt.length >= best.mnt.length)) best = { device, mnt, type };
+  }
+  if (!best) {
+    try {
+      return { type: run(["stat", "-f", "-c", "%T", path]).trim(), device: "?" };
+    } catch {
+      return { type: "unknown", device: "?" };
+    }
+  }
+  const fs: { type: string; device: string; journal?: boolean } = { type: best.type, device: best.device };
+  if (!/^ext[234]$/.test(best.type)) return fs;
+  try {
+    const features = /^Filesystem features:(.*)$/m.exec(run(["dumpe2fs", "-h", best.device]));
+    if (features) return { ...fs, journal: features[1]!.split(/\s+/).includes("has_journal") };
+  } catch {
+    // Not readable (e.g. the device is not accessible here): fall back to what the kernel shows.
+  }
+  try {
+    // The kernel lists every mounted ext4 under /proc/fs/ext4/<dev> and every journal under /proc/fs/jbd2/<dev>-<n>.
+    const id = basename(best.device);
+    if (existsSync(join("/proc/fs/ext4", id))) return { ...fs, journal: readdirSync("/proc/fs/jbd2").some((n) => n.startsWith(`${id}-`)) };
+  } catch {
+    // Unknown: say nothing about the journal.
+  }
+  return fs;
+}
+
+/** A short description of a filesystem, e.g. "ext4, no journal". */
+function describeFs(fs: { type: string; journal?: boolean }): string {
+  return fs.journal === undefined ? fs.type : `${fs.type}, ${fs.journal ? "journal" : "no journal"}`;
+}
+
+/** Where the roots of one venue go, and how to take the venue down again. */
+interface Venue {
+  dir: string;
+  cleanup: () => void;
+}
+
+/** Cleanups of the venues set up and not yet taken down (run on SIGINT/SIGTERM too). */
+const pendingCleanups: (() => void)[] = [];
+
+/** Unmounts dir, lazily when it is still busy; never throws. */
+function unmount(dir: string): void {
+  try {
+    run(["umount", dir]);
+  } catch (e) {
+    try {
+      run(["umount", "--lazy", dir]);
+    } catch {
+      console.error(`warning: cannot unmount ${dir}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Mounts a fresh filesystem (made by mount(dir)) on a new temp dir. */
+function mountVenue(name: string, mount: (dir: string) => void, teardown: () => void = () => {}): Venue {
+  const dir = mkdtempSync(join(tmpdir(), `nexus-bench-${name}-`));
+  try {
+    mount(dir);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    teardown();
+    throw e;
+  }
+  const cleanup = () => {
+    unmount(dir);
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      console.error(`warning: cannot remove ${dir}: ${(e as Error).message}`);
+    }
+    teardown();
+  };
+  try {
+    // Ignition writes SSH keys as the user: every directory above the root must be traversable.
+    chmodSync(dir, 0o755);
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+  return { dir, cleanup };
+}
+
+/** Sets up one venue; throws (with the reason) when it cannot be. */
+function openVenue(name: VenueName, work: string): Venue {
+  switch (name) {
+    case "tmpdir":
+      return { dir: work, cleanup: () => {} };
+    case "ext4": {
+      const image = join(work, "venue-ext4.img");
+      const dropImage = () => {
+        // mount -o loop sets autoclear, so unmounting frees the loop device; make sure of it.
+        try {
+          for (const line of run(["losetup", "--associated", image]).split("\n")) {
+            const dev = /^(\/dev\/loop\d+):/.exec(line)?.[1];
+            if (dev) run(["losetup", "--detach", dev]);
+          }
+        } catch {
+          // No losetup or nothing attached.
+        }
+        rmSync(image, { force: true });
+      };
+      try {
+        run(["truncate", "-s", "2G", image]);
+        // No lazy initialisation: background inode-table zeroing would run during the timed runs.
+        run(["mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", image]);
+      } catch (e) {
+        dropImage();
+        throw e;
+      }
+      return mountVenue("ext4", (dir) => run(["mount", "-o", "loop", image, dir]), dropImage);
+    }
+    case "tmpfs":
+      return mountVenue("tmpfs", (dir) => run(["mount", "-t", "tmpfs", "-o", "size=1g", "tmpfs", dir]));
+  }
+}
+
+/** The venues BENCH_VENUES names (default all), in its order. */
+function selectedVenues(): VenueName[] {
+  const names = (process.env.BENCH_VENUES ?? VENUE_NAMES.join(","))
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const n of names) {
+    if (!(VENUE_NAMES as readonly string[]).includes(n)) throw new Error(`BENCH_VENUES: unknown venue "${n}" (known: ${VENUE_NAMES.join(", ")})`);
+  }
+  return names as VenueName[];
+}
+
+/** One venue's results for the summary. */
+interface VenueResult {
+  name: VenueName;
+  fs?: string;
+  skipped?: string;
+  full?: Walls;
+  bare?: Walls;
+  shadow?: number;
+}
+
+/** The summary table: venue × with/without accounts × nexus, ignition, ratio; plus the shadow floor. */
+function printSummary(results: VenueResult[]): void {
+  const ms = (s: number | undefined) => (s === undefined ? "-" : (s * 1000).toFixed(0));
+  const ratio = (w: Walls | undefined) => (w?.ignition === undefined ? "-" : (w.nexus / w.ignition).toFixed(2));
+  const cells = (w: Walls | undefined) => [ms(w?.nexus).padStart(7), ms(w?.ignition).padStart(9), ratio(w).padStart(6)].join(" ");
+  const fsWidth = Math.max(10, ...results.map((r) => (r.fs ?? "").length));
+  console.log(`\nsummary: median wall ms, ${RUNS} runs each`);
+  console.log(`${"".padEnd(7 + fsWidth + 2)}    ${"with accounts".padEnd(22)}    ${"without accounts".padEnd(22)}  shadow tools`);
+  console.log(`${"venue".padEnd(7)}${"filesystem".padEnd(fsWidth + 2)}  ${"  nexus  ignition  ratio"}  ${"  nexus  ignition  ratio"}  alone (floor)`);
+  for (const r of results) {
+    if (r.skipped !== undefined) {
+      console.log(`${r.name.padEnd(7)}skipped: ${r.skipped}`);
+      continue;
+    }
+    const floor = r.shadow === undefined ? "-" : `${ms(r.shadow)}${r.full?.ignition !== undefined ? ` (${(r.shadow / r.full.ignition).toFixed(2)} of ign.)` : ""}`;
+    console.log(`${r.name.padEnd(7)}${(r.fs ?? "").padEnd(fsWidth + 2)}  ${cells(r.full)}  ${cells(r.bare)}  ${floor.padStart(6)}`);
   }
 }
 
 async function main(): Promise<void> {
   if (!existsSync(BIN)) throw new Error(`Cannot find ${BIN}: run "make build" (or set NEXUS_BIN)`);
+  const venues = selectedVenues();
   const haveIgnition = existsSync(IGNITION);
   const work = mkdtempSync(join(tmpdir(), "nexus-bench-files-"));
+  const removeWork = () => rmSync(work, { recursive: true, force: true });
+  pendingCleanups.push(removeWork);
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: taking the venues down`);
+    for (const c of pendingCleanups.splice(0).reverse()) c();
+    process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const results: VenueResult[] = [];
   try {
     // Ignition writes SSH keys as the user: every directory above the root must be traversable.
     chmodSync(work, 0o755);
@@ -173,12 +431,40 @@ async function main(): Promise<void> {
     writeFileSync(join(work, "bin/setfiles"), "#!/bin/sh\nexit 0\n");
     chmodSync(join(work, "bin/setfiles"), 0o755);
     const fleet = fleetConfig();
-    await compare(work, "fleet node", fleet, haveIgnition);
-    // Both engines run the same 30 shadow-utils commands, which fsync the account files; this
-    // second run shows the engines' own work without them.
-    await compare(work, "fleet node without accounts", withoutAccounts(fleet), haveIgnition);
+    for (const name of venues) {
+      let venue: Venue;
+      try {
+        venue = openVenue(name, work);
+      } catch (e) {
+        const why = (e as Error).message.split("\n")[0]!;
+        console.log(`\n== venue ${name}: skipped — cannot set it up (${why})`);
+        results.push({ name, skipped: why });
+        continue;
+      }
+      pendingCleanups.push(venue.cleanup);
+      try {
+        const fs = filesystemOf(venue.dir);
+        const result: VenueResult = { name, fs: describeFs(fs) };
+        results.push(result);
+        const slow = fs.type === "ext4" && fs.journal === false ? " — without a journal ext4 checks recently deleted inodes on every allocation: file creation can be slow" : "";
+        console.log(`\n== venue ${name}: roots in ${venue.dir} (${describeFs(fs)} on ${fs.device}${slow})`);
+        result.full = await compare(work, venue.dir, "fleet node", fleet, haveIgnition);
+        result.shadow = shadowAlone(venue.dir, fleet);
+        const share = result.full.ignition !== undefined ? `= ${(result.shadow / result.full.ignition).toFixed(2)} of ignition's wall ` : "";
+        const count = shadowCommands(fleet, "").length;
+        console.log(`  shadow tools alone (${count} commands) wall ${(result.shadow * 1000).toFixed(0).padStart(5)} ms   ${share}(the floor for any engine that runs them in order)`);
+        // Both engines run the same 30 shadow-utils commands, which fsync the account files; this
+        // second run shows the engines' own work without them.
+        result.bare = await compare(work, venue.dir, "fleet node without accounts", withoutAccounts(fleet), haveIgnition);
+      } finally {
+        pendingCleanups.splice(pendingCleanups.indexOf(venue.cleanup), 1);
+        venue.cleanup();
+      }
+    }
+    printSummary(results);
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    pendingCleanups.splice(pendingCleanups.indexOf(removeWork), 1);
+    removeWork();
   }
 }
 
