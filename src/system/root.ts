@@ -4,6 +4,9 @@
 // the root. Writes are atomic: a temp file in the target directory gets its final owner and mode
 // before any data, then is renamed over the target; a failure leaves nothing behind.
 import {
+  open as openCb,
+  closeSync,
+  renameSync,
   chmodSync,
   fchmodSync,
   fchownSync,
@@ -23,7 +26,7 @@ import {
   constants as C,
   type Stats,
 } from "node:fs";
-import { link, open, rename, symlink, type FileHandle } from "node:fs/promises";
+import { link, symlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /** Numbers temp files of this process. */
@@ -84,15 +87,36 @@ export class Root {
    * true; after anything else changes the tree (a shadow tool), call forgetAll().
    */
   private readonly dirs = new Set<string>();
+  /**
+   * Host paths known not to exist, met while resolving (a config's new directories are looked
+   * up once per node below them otherwise). Creating anything through this object removes its
+   * path; forgetAll() empties it.
+   */
+  private readonly absent = new Set<string>();
+  /** this.dir as the prefix of host paths ("" for the root "/"). */
+  private readonly prefix: string;
 
   private constructor(
     /** Absolute, symlink-free host path of the root directory. */
     readonly dir: string,
-  ) {}
+  ) {
+    this.prefix = dir === "/" ? "" : dir;
+  }
 
-  /** Drops every cached directory (after another program changed the root). */
+  /** Drops every cached directory and absence (after another program changed the root). */
   forgetAll(): void {
     this.dirs.clear();
+    this.absent.clear();
+  }
+
+  /** Notes that host now exists (created through this object). */
+  private created(host: string): void {
+    this.absent.delete(host);
+  }
+
+  /** The host path of clean root path components. */
+  private hostOf(parts: readonly string[]): string {
+    return parts.length === 0 ? this.dir : `${this.prefix}/${parts.join("/")}`;
   }
 
   /** Drops cached directories at and below a host path that is about to change. */
@@ -121,7 +145,7 @@ export class Root {
    * cannot leave the root.
    */
   resolve(path: string, followLast = false): string {
-    return join(this.dir, ...this.resolveParts(path, followLast));
+    return this.hostOf(this.resolveParts(path, followLast));
   }
 
   /** Like resolve, but as a clean absolute path inside the root ("/usr/etc/x"). */
@@ -145,14 +169,15 @@ export class Root {
         parts.push(c);
         continue;
       }
-      const host = parts.length === 0 ? `${this.dir}/${c}` : `${this.dir}/${parts.join("/")}/${c}`;
+      const host = `${this.prefix}/${parts.length === 0 ? c : `${parts.join("/")}/${c}`}`;
       if (this.dirs.has(host)) {
         parts.push(c);
         continue;
       }
-      const st = lstatNoDir(host);
+      const st = this.absent.has(host) ? undefined : lstatNoDir(host);
       if (!st) {
         // Nothing below a missing component can be a symlink: the rest is lexical.
+        this.absent.add(host);
         missing = true;
         parts.push(c);
         continue;
@@ -219,11 +244,11 @@ export class Root {
   mkdirAll(path: string, mode = 0o755, owner?: { uid: number; gid: number }): string[] {
     const parts = this.resolveParts(path, true);
     const created: string[] = [];
-    let host = this.dir;
+    let host = this.prefix;
     for (const c of parts) {
-      host = join(host, c);
+      host = `${host}/${c}`;
       if (this.dirs.has(host)) continue;
-      const st = lstatSync(host, { throwIfNoEntry: false });
+      const st = this.absent.has(host) ? undefined : lstatSync(host, { throwIfNoEntry: false });
       if (st) {
         if (!st.isDirectory()) {
           throw new Error(`Cannot create directory "${this.toRootPath(host)}": a non-directory exists there`);
@@ -235,10 +260,14 @@ export class Root {
         mkdirSync(host, mode);
       } catch (e) {
         // Another write of the same batch created it first: fine if it is a directory.
-        if ((e as NodeJS.ErrnoException).code === "EEXIST" && lstatSync(host).isDirectory()) continue;
+        if ((e as NodeJS.ErrnoException).code === "EEXIST") {
+          this.created(host);
+          if (lstatSync(host).isDirectory()) continue;
+        }
         this.removeCreated(created);
         throw e;
       }
+      this.created(host);
       created.push(host);
       this.dirs.add(host);
       try {
@@ -291,12 +320,16 @@ export class Root {
 
   /** Creates a symlink at path with the target text verbatim. The parent must exist. */
   async symlink(target: string, path: string): Promise<void> {
-    await symlink(target, this.resolve(path));
+    const host = this.resolve(path);
+    await symlink(target, host);
+    this.created(host);
   }
 
   /** Creates a hard link at path to the node at targetPath (a root path, not followed). */
   async link(targetPath: string, path: string): Promise<void> {
-    await link(this.resolve(targetPath), this.resolve(path));
+    const host = this.resolve(path);
+    await link(this.resolve(targetPath), host);
+    this.created(host);
   }
 
   /**
@@ -312,10 +345,9 @@ export class Root {
     opts: { replaceDirectory?: boolean } = {},
   ): Promise<void> {
     const host = this.resolve(path);
-    // Creating and renaming are the slow, journaled steps: done asynchronously so that
-    // independent writes (nodes of one depth) overlap.
-    const { tmp, handle } = await openTemp(host);
-    const fd = handle.fd;
+    // Creating the inode is the slow step on some filesystems: done on the thread pool so that
+    // independent writes (nodes of one depth) overlap; the rest is quick and synchronous.
+    const { tmp, fd } = await openTemp(host);
     let closed = false;
     try {
       // Owner before mode: chown clears setuid/setgid bits.
@@ -341,15 +373,16 @@ export class Root {
       if (truncated) ftruncateSync(fd, size);
       // Writing without CAP_FSETID would clear special bits; set them again to be sure.
       if (attrs.mode & 0o7000) fchmodSync(fd, attrs.mode);
-      await handle.close();
+      closeSync(fd);
       closed = true;
       if (opts.replaceDirectory && lstatSync(host, { throwIfNoEntry: false })?.isDirectory()) {
         this.forget(host);
         rmSync(host, { recursive: true, force: true });
       }
-      await rename(tmp, host);
+      renameSync(tmp, host);
+      this.created(host);
     } catch (e) {
-      if (!closed) await handle.close();
+      if (!closed) closeSync(fd);
       rmSync(tmp, { force: true });
       throw e;
     }
@@ -360,16 +393,21 @@ export class Root {
  * Creates a new temp file next to host, exclusively (never following a symlink). Names carry
  * the pid and a counter; one left behind by a crash of an earlier run is skipped.
  */
-async function openTemp(host: string): Promise<{ tmp: string; handle: FileHandle }> {
+async function openTemp(host: string): Promise<{ tmp: string; fd: number }> {
   const prefix = join(dirname(host), `.${basename(host).slice(0, 200)}.nexus-${process.pid}-`);
   for (let attempt = 0; ; attempt++) {
     const tmp = prefix + ++tempCounter;
     try {
-      return { tmp, handle: await open(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600) };
+      return { tmp, fd: await openFd(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 100) throw e;
     }
   }
+}
+
+/** open(2) on the thread pool, giving the plain descriptor (no FileHandle to close). */
+function openFd(path: string, flags: number, mode: number): Promise<number> {
+  return new Promise((resolve, reject) => openCb(path, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
 
 /** lstat that reports "not there" for ENOENT and for a path running through a non-directory. */
