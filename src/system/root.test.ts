@@ -173,6 +173,31 @@ describe("Root directory cache", () => {
     expect(root.resolveInRoot("/a/x")).toBe("/b/x");
   });
 
+  test("resolve() follows a symlink created through symlink() where nothing was before", async () => {
+    const root = Root.open(dir);
+    expect(root.resolveInRoot("/a/x")).toBe("/a/x");
+    await root.symlink("/b", "/a");
+    expect(root.resolveInRoot("/a/x")).toBe("/b/x");
+  });
+
+  test("mkdirAll() and writeFile() under a path found missing create it, and resolve() then sees it", async () => {
+    const root = Root.open(dir);
+    expect(root.resolveInRoot("/n/m/f")).toBe("/n/m/f");
+    root.mkdirAll("/n/m");
+    await root.writeFile("/n/m/f", { mode: 0o644, uid: 0, gid: 0 }, (s) => s.write(enc("x")));
+    expect(readFileSync(join(dir, "n/m/f"), "utf8")).toBe("x");
+    await root.symlink("/n/m", "/l");
+    expect(root.resolveInRoot("/l/f")).toBe("/n/m/f");
+  });
+
+  test("forgetAll() makes resolve() see a symlink another program made where nothing was", () => {
+    const root = Root.open(dir);
+    expect(root.resolveInRoot("/a/x")).toBe("/a/x");
+    symlinkSync("/c", join(dir, "a"));
+    root.forgetAll();
+    expect(root.resolveInRoot("/a/x")).toBe("/c/x");
+  });
+
   test("forgetAll() makes resolve() see changes made by other programs", () => {
     mkdirSync(join(dir, "a"));
     const root = Root.open(dir);
