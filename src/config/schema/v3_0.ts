@@ -3,6 +3,10 @@
 // unknown keys surface as issues (reported as warnings by parse.ts, as Ignition does).
 import { z } from "zod";
 
+// zod compiles a fast path for each object schema with `new Function` on first use. A config
+// is parsed once per process, so compiling costs more than it saves: parse without it.
+z.config({ jitless: true });
+
 /** An optional value of type T: absent and null both mean unset. */
 export const opt = <T extends z.ZodType>(t: T) => t.nullish();
 /** A list that may be absent or null (null means empty). */
