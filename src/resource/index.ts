@@ -4,7 +4,6 @@
 // config's timeouts, proxy and certificate authorities.
 import { existsSync, readFileSync } from "node:fs";
 // Namespace import: a named import of rootCertificates would build the bundle at start-up.
-import * as tls from "node:tls";
 import pkg from "../../package.json" with { type: "json" };
 import type { Config, Resource } from "../config/types.ts";
 import { NEWEST_STABLE } from "../config/types.ts";
@@ -186,7 +185,7 @@ export function createFetcher(options: FetcherOptions = {}): ResourceFetcher {
     if (!custom || custom.length === 0) return undefined;
     if (!systemRoots) {
       const file = options.systemCaFile ?? options.env?.SSL_CERT_FILE ?? "/etc/ssl/certs/ca-certificates.crt";
-      systemRoots = existsSync(file) ? splitPem(readFileSync(file, "utf8")) : [...tls.rootCertificates];
+      systemRoots = existsSync(file) ? splitPem(readFileSync(file, "utf8")) : [...(require("node:tls") as typeof import("node:tls")).rootCertificates];
     }
     return [...systemRoots, ...custom.flatMap(splitPem)];
   }

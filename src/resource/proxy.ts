@@ -2,8 +2,12 @@
 // uses): httpProxy for http URLs, httpsProxy for https URLs, noProxy entries as domains (and
 // their subdomains), ".domain" (subdomains only), IPs, CIDRs, host:port or "*"; loopback
 // hosts never go through a proxy.
-import { BlockList, isIP } from "node:net";
 import type { Proxy } from "../config/types.ts";
+
+// node:net is loaded on first use: it costs every nexus-init call ~5 ms of start-up otherwise,
+// and only configs with a proxy need it.
+const netModule = (): typeof import("node:net") => require("node:net");
+const isIP = (s: string): number => netModule().isIP(s);
 
 /** The proxy URL for target, or null for a direct connection. */
 export function selectProxy(target: URL, proxy: Proxy | undefined | null): string | null {
@@ -65,7 +69,7 @@ function isInCidr(host: string, cidr: string): boolean {
   const [net, bits] = cidr.split("/");
   const netFamily = isIP(net ?? "");
   if (netFamily !== family || !/^\d+$/.test(bits ?? "")) return false;
-  const list = new BlockList();
+  const list = new (netModule().BlockList)();
   try {
     list.addSubnet(net!, Number(bits), family === 4 ? "ipv4" : "ipv6");
   } catch {

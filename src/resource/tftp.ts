@@ -1,8 +1,7 @@
 // TFTP read client (RFC 1350) over UDP: octet mode, 512-byte blocks, lock-step ACKs, the last
 // packet retransmitted on silence. Blocks are handed on as they arrive and each is
 // acknowledged only after the consumer took it, so a slow sink slows the server down.
-import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
-import { isIP } from "node:net";
+import type { RemoteInfo, Socket } from "node:dgram";
 import { TftpError } from "./errors.ts";
 import type { FetchContext } from "./index.ts";
 
@@ -60,6 +59,9 @@ async function* receive(
   target: { host: string; port: number; filename: string },
   timing: TftpTiming,
 ): AsyncGenerator<Uint8Array> {
+  // Loaded on first use, like node:net: only TFTP needs them.
+  const { createSocket } = await import("node:dgram");
+  const { isIP } = await import("node:net");
   const socket: Socket = createSocket(isIP(target.host) === 6 ? "udp6" : "udp4");
   const queue: Packet[] = [];
   let waiter: (() => void) | null = null;

@@ -1,6 +1,5 @@
 // One streaming pass over a resource body: decompress, hash and hand each chunk to the sink,
 // then compare the digest. Memory stays bounded by the chunk size whatever the resource size.
-import { Readable } from "node:stream";
 import type { ByteSink } from "./types.ts";
 import { HashMismatchError } from "./errors.ts";
 
@@ -40,6 +39,7 @@ export function checkCompression(compression: string | null | undefined): "gzip"
 export async function* gunzipChunks(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   // Loaded on first use: node:zlib costs several milliseconds of start-up to every call.
   const { createGunzip } = await import("node:zlib");
+  const { Readable } = await import("node:stream");
   const gz = createGunzip();
   const input = Readable.from(src, { objectMode: false });
   input.on("error", (e) => gz.destroy(e));
