@@ -112,6 +112,9 @@ async function applyAccountsAndNodes(ctx: StageContext, root: Root, passwd: Pass
   return { unitsDone: unitsEarly };
 }
 
+/** What plan() resolved, for run() with the same context. */
+const planned = new WeakMap<StageContext, { root: Root; entries: NodeEntry[] }>();
+
 export const filesStage: Stage = {
   name: "files",
 
@@ -121,7 +124,9 @@ export const filesStage: Stage = {
     const db = parseUserDb(root.readFile("/etc/passwd")?.toString("utf8") ?? null, root.readFile("/etc/group")?.toString("utf8") ?? null);
     out.push(...planPasswd(ctx.config.passwd, db, root.dir, ctx.system.env));
     try {
-      for (const e of orderNodes(ctx.config.storage, (p) => root.resolveInRoot(p))) out.push(planNodeEntry(e, decideNode(root, e)));
+      const entries = orderNodes(ctx.config.storage, (p) => root.resolveInRoot(p));
+      for (const e of entries) out.push(planNodeEntry(e, decideNode(root, e)));
+      planned.set(ctx, { root, entries });
     } catch (e) {
       out.push({ stage: "files", action: "fail", target: "storage", detail: (e as Error).message });
     }
@@ -134,8 +139,12 @@ export const filesStage: Stage = {
       ctx.log.info("files: nothing to do");
       return;
     }
-    const root = Root.open(ctx.root);
-    const entries = await step("create files, directories and links", () => orderNodes(ctx.config.storage, (p) => root.resolveInRoot(p)));
+    // The engine plans a stage right before running it with the same context: nothing has
+    // changed the root in between, so the plan's ordering (and its Root's lookups) still hold.
+    const fromPlan = planned.get(ctx);
+    planned.delete(ctx);
+    const root = fromPlan?.root ?? Root.open(ctx.root);
+    const entries = fromPlan?.entries ?? (await step("create files, directories and links", () => orderNodes(ctx.config.storage, (p) => root.resolveInRoot(p))));
     const passwd = ctx.config.passwd;
     let unitsDone = false;
     if (passwd?.users?.length || passwd?.groups?.length) {
