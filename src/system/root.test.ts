@@ -68,6 +68,15 @@ describe("Root.resolve()", () => {
     expect(root.resolveInRoot("/a/last", true)).toBe("/c/real");
   });
 
+  test("resolve() still follows symlinks after backing up out of a missing directory", () => {
+    mkdirSync(join(dir, "usr/etc"), { recursive: true });
+    symlinkSync("/usr/etc", join(dir, "etc"));
+    const root = Root.open(dir);
+    expect(root.resolveInRoot("/nope/../etc/x")).toBe("/usr/etc/x");
+    expect(root.resolve("/nope/../etc/x")).toBe(join(dir, "usr/etc/x"));
+    expect(root.lstat("/nope/x")).toBeNull();
+  });
+
   test("resolve() throws SymlinkLoopError on a loop", () => {
     symlinkSync("/loop2", join(dir, "loop1"));
     symlinkSync("/loop1", join(dir, "loop2"));

@@ -154,6 +154,14 @@ export class Root {
   }
 
   private resolveParts(path: string, followLast: boolean): string[] {
+    return this.resolveFull(path, followLast).parts;
+  }
+
+  /**
+   * resolveParts, and whether some directory on the way is missing (then nothing exists at the
+   * result).
+   */
+  private resolveFull(path: string, followLast: boolean): { parts: string[]; underMissing: boolean } {
     const pending = splitPath(path);
     let parts: string[] = [];
     let links = 0;
@@ -162,6 +170,9 @@ export class Root {
       const c = pending.shift()!;
       if (c === "..") {
         parts.pop();
+        // Back up from a missing directory: what follows must be looked up again, it may be
+        // an existing symlink.
+        missing = false;
         continue;
       }
       const isLast = pending.length === 0;
@@ -192,7 +203,7 @@ export class Root {
       if (st.isDirectory()) this.dirs.add(host);
       parts.push(c);
     }
-    return parts;
+    return { parts, underMissing: missing };
   }
 
   /** The root path of a host path inside the root ("/etc/x"), for messages. */
@@ -203,7 +214,10 @@ export class Root {
 
   /** lstat of the node at path (its last component not followed), or null when absent. */
   lstat(path: string): Stats | null {
-    return lstatNoDir(this.resolve(path)) ?? null;
+    const r = this.resolveFull(path, false);
+    // Below a directory that does not exist, nothing does: no need to ask the kernel.
+    if (r.underMissing) return null;
+    return lstatNoDir(this.hostOf(r.parts)) ?? null;
   }
 
   /** stat following symlinks inside the root, or null when absent or dangling. */
