@@ -13,7 +13,7 @@ import {
   type GptPartition,
   type GptTable,
 } from "./gpt.ts";
-import { simulateSgdisk, type ModelDisk, type NewPartition } from "./sgdisk_model.ts";
+import { modelDiskOf, simulateSgdisk, type NewPartition } from "./sgdisk_model.ts";
 
 /** What the planner needs to know about one disk. */
 export interface DiskState {
@@ -115,17 +115,6 @@ function mismatch(existing: GptPartition, s: Spec): string | undefined {
   return undefined;
 }
 
-function toModelDisk(t: GptTable): ModelDisk {
-  return {
-    sectorSize: t.sectorSize,
-    totalSectors: t.totalSectors,
-    firstUsable: t.firstUsable,
-    lastUsable: t.lastUsable,
-    entryCount: t.entryCount,
-    partitions: t.partitions.map((p) => ({ number: p.number, start: p.start, end: p.start + p.size - 1 })),
-  };
-}
-
 /**
  * Plans one disk. `newGuid` supplies the random GUIDs sgdisk would generate (a new disk
  * GUID after wipeTable, unique GUIDs of created partitions without `guid`).
@@ -219,7 +208,7 @@ export function planPartitions(state: DiskState, disk: Disk, newGuid: () => stri
     if (!s.start || !s.size) inspect.push(s);
   }
   if (pretendCreates.length > 0 || pretendDeletes.length > 0) {
-    const sim = simulateSgdisk(toModelDisk(base), pretendDeletes, pretendCreates);
+    const sim = simulateSgdisk(modelDiskOf(base), pretendDeletes, pretendCreates);
     if (!sim.ok) return fail(`Cannot resolve the partition layout of "${dev}": ${sim.error}`);
     for (const s of inspect) {
       const dims = sim.partitions.find((p) => p.number === s.number);
@@ -292,7 +281,7 @@ export function planPartitions(state: DiskState, disk: Disk, newGuid: () => stri
   let after: GptTable | null = wipeTable || found.kind !== "gpt" ? null : base;
   if (writesTable) {
     const sim = simulateSgdisk(
-      toModelDisk(base),
+      modelDiskOf(base),
       deletions,
       creations.map((c) => ({ number: c.spec.number, start: c.spec.start ?? 0, size: c.spec.size ?? 0 })),
     );

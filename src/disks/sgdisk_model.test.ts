@@ -4,20 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnCollect } from "../system/real.ts";
 import { createEmptyTable, encodeDiskTable, LINUX_FILESYSTEM_TYPE, generateGuid, type GptTable } from "./gpt.ts";
-import { computeAlignment, simulateSgdisk, type ModelDisk, type NewPartition } from "./sgdisk_model.ts";
+import { computeAlignment, modelDiskOf, simulateSgdisk, type NewPartition } from "./sgdisk_model.ts";
 
 const SECTOR = 512;
-
-function toModelDisk(t: GptTable): ModelDisk {
-  return {
-    sectorSize: t.sectorSize,
-    totalSectors: t.totalSectors,
-    firstUsable: t.firstUsable,
-    lastUsable: t.lastUsable,
-    entryCount: t.entryCount,
-    partitions: t.partitions.map((p) => ({ number: p.number, start: p.start, end: p.start + p.size - 1 })),
-  };
-}
 
 function table(totalSectors: number, parts: [number, number, number][]): GptTable {
   return {
@@ -42,7 +31,7 @@ describe("sgdisk model", () => {
     ["an odd start", 8, [[1, 2048, 100], [2, 3000, 10]]],
     ["a start at sector 34", 2, [[1, 34, 100]]],
   ] as [string, number, [number, number, number][]][])("`computeAlignment()` with %s is %p", (_, want, parts) => {
-    expect(computeAlignment(toModelDisk(table(204800, parts)))).toBe(want);
+    expect(computeAlignment(modelDiskOf(table(204800, parts)))).toBe(want);
   });
 
   test.each([
@@ -54,13 +43,13 @@ describe("sgdisk model", () => {
   ] as [string, [number, number, number][], NewPartition, [number, number, number]][])(
     "`simulateSgdisk()`: %s",
     (_, parts, req, [number, start, end]) => {
-      const r = simulateSgdisk(toModelDisk(table(204800, parts)), [], [req]);
+      const r = simulateSgdisk(modelDiskOf(table(204800, parts)), [], [req]);
       expect(r.ok && r.created[0]).toEqual({ number, start, end });
     },
   );
 
   test("`simulateSgdisk()` fails when the start lies inside a partition", () => {
-    const r = simulateSgdisk(toModelDisk(table(204800, [[1, 2048, 20480]])), [], [{ number: 2, start: 9000, size: 100 }]);
+    const r = simulateSgdisk(modelDiskOf(table(204800, [[1, 2048, 20480]])), [], [{ number: 2, start: 9000, size: 100 }]);
     expect(r.ok).toBe(false);
   });
 });
@@ -130,7 +119,7 @@ describe("sgdisk model against sgdisk", () => {
           size: pick([0, 2048, 65536, 1 + rand(50000), 400000]),
         });
       }
-      const model = simulateSgdisk(toModelDisk(t), deletions, creations);
+      const model = simulateSgdisk(modelDiskOf(t), deletions, creations);
       const args = [
         "--pretend",
         ...deletions.map((n) => `--delete=${n}`),

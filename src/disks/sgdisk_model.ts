@@ -3,6 +3,7 @@
 // derives from existing partitions, "start 0" = first sector of the largest free block,
 // "size 0" = to the end of that block, and its rules for moving an unaligned start.
 // The differential test (sgdisk_model.test.ts) checks this against the real sgdisk.
+import type { GptTable } from "./gpt.ts";
 
 /** A partition as the model sees it: an entry index and an inclusive sector range. */
 export interface ModelPartition {
@@ -19,6 +20,18 @@ export interface ModelDisk {
   lastUsable: number;
   entryCount: number;
   partitions: readonly ModelPartition[];
+}
+
+/** The model's view of a partition table. */
+export function modelDiskOf(t: GptTable): ModelDisk {
+  return {
+    sectorSize: t.sectorSize,
+    totalSectors: t.totalSectors,
+    firstUsable: t.firstUsable,
+    lastUsable: t.lastUsable,
+    entryCount: t.entryCount,
+    partitions: t.partitions.map((p) => ({ number: p.number, start: p.start, end: p.start + p.size - 1 })),
+  };
 }
 
 /** One `--new=N:START:+SIZE` request; 0 means "default" for each field, as for sgdisk. */
