@@ -272,6 +272,23 @@ function processTrees(src: Obj, current: Translated, ctx: TranslateContext): voi
       if (hasOwner(owner.group)) n.group = { ...owner.group };
       return n;
     };
+    // The entry a tree file or symlink fills: one the config already has at dest unless it is
+    // already filled, else a new one; null (reported) when dest is taken.
+    const claim = (section: "files" | "links", dest: string, filled: (o: Obj) => boolean): { idx: number; obj: Obj } | null => {
+      const found = tracker.find(section, dest);
+      if (found >= 0) {
+        const obj = tracker.get(section, found);
+        if (!filled(obj)) return { idx: found, obj };
+      } else if (!tracker.exists(dest)) {
+        const obj = node(dest);
+        const idx = tracker.add(section, obj);
+        addNodeTranslations(ts, yamlPath, ["storage", section, idx], obj);
+        if (idx === 0) ts.add(yamlPath, ["storage", section]);
+        return { idx, obj };
+      }
+      err(NODE_EXISTS);
+      return null;
+    };
     for (const entry of walkTree(srcBase)) {
       if (entry.error) {
         err(entry.error);
@@ -289,25 +306,12 @@ function processTrees(src: Obj, current: Translated, ctx: TranslateContext): voi
         addNodeTranslations(ts, yamlPath, ["storage", "directories", idx], dir);
         if (idx === 0) ts.add(yamlPath, ["storage", "directories"]);
       } else if (entry.kind === "file") {
-        let idx = tracker.find("files", dest);
-        let file: Obj;
-        if (idx >= 0) {
-          file = tracker.get("files", idx);
-          const source = (file.contents as Obj | undefined)?.source;
-          if (typeof source === "string" && source !== "") {
-            err(NODE_EXISTS);
-            continue;
-          }
-        } else {
-          if (tracker.exists(dest)) {
-            err(NODE_EXISTS);
-            continue;
-          }
-          file = node(dest);
-          idx = tracker.add("files", file);
-          addNodeTranslations(ts, yamlPath, ["storage", "files", idx], file);
-          if (idx === 0) ts.add(yamlPath, ["storage", "files"]);
-        }
+        const claimed = claim("files", dest, (f) => {
+          const source = (f.contents as Obj | undefined)?.source;
+          return typeof source === "string" && source !== "";
+        });
+        if (!claimed) continue;
+        const { idx, obj: file } = claimed;
         const data = readTreeFile(entry.path);
         if (!data.ok) {
           err(data.message);
@@ -328,24 +332,9 @@ function processTrees(src: Obj, current: Translated, ctx: TranslateContext): voi
           ts.add(yamlPath, ["storage", "files", idx, "mode"]);
         }
       } else if (entry.kind === "symlink") {
-        let idx = tracker.find("links", dest);
-        let link: Obj;
-        if (idx >= 0) {
-          link = tracker.get("links", idx);
-          if (typeof link.target === "string" && link.target !== "") {
-            err(NODE_EXISTS);
-            continue;
-          }
-        } else {
-          if (tracker.exists(dest)) {
-            err(NODE_EXISTS);
-            continue;
-          }
-          link = node(dest);
-          idx = tracker.add("links", link);
-          addNodeTranslations(ts, yamlPath, ["storage", "links", idx], link);
-          if (idx === 0) ts.add(yamlPath, ["storage", "links"]);
-        }
+        const claimed = claim("links", dest, (l) => typeof l.target === "string" && l.target !== "");
+        if (!claimed) continue;
+        const { idx, obj: link } = claimed;
         const target = readLink(entry.path);
         if (!target.ok) {
           err(target.message);

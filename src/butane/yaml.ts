@@ -201,8 +201,12 @@ class Parser {
   private peekContentLine(from: number): ContentLine | null {
     let p = from;
     while (!Parser.isEOL(this.ch(p))) p++;
-    while (p < this.src.length) {
-      p++; // past "\n"
+    return p < this.src.length ? this.contentLineFrom(p + 1) : null;
+  }
+
+  /** The first line holding content from the line starting at p on. */
+  private contentLineFrom(p: number): ContentLine | null {
+    for (;;) {
       const start = p;
       let indent = 0;
       while (this.ch(p) === " ") {
@@ -212,14 +216,12 @@ class Parser {
       let q = p;
       while (Parser.isBlank(this.ch(q))) q++;
       const c = this.ch(q);
-      if (c === "#" || Parser.isEOL(c)) {
-        p = q;
-        while (!Parser.isEOL(this.ch(p))) p++;
-        continue;
-      }
-      return { start, indent, first: start + indent };
+      if (c !== "#" && !Parser.isEOL(c)) return { start, indent, first: start + indent };
+      p = q;
+      while (!Parser.isEOL(this.ch(p))) p++;
+      if (p >= this.src.length) return null;
+      p++; // past "\n"
     }
-    return null;
   }
 
   private enterLine(line: ContentLine): void {
@@ -231,7 +233,7 @@ class Parser {
 
   parseFirstDocument(): YamlNode | null {
     // Directives, then the optional document start marker.
-    let line = this.firstContentLine();
+    let line = this.contentLineFrom(0);
     let sawDirective = false;
     while (line && line.indent === 0 && this.ch(line.first) === "%") {
       sawDirective = true;
@@ -260,31 +262,6 @@ class Parser {
       this.parserError("did not find expected <document start>", null, next.first);
     }
     return root;
-  }
-
-  private firstContentLine(): ContentLine | null {
-    // Like peekContentLine but starting at offset 0 (line 1 may itself hold content).
-    let p = 0;
-    while (p <= this.src.length) {
-      const start = p;
-      let indent = 0;
-      while (this.ch(p) === " ") {
-        p++;
-        indent++;
-      }
-      let q = p;
-      while (Parser.isBlank(this.ch(q))) q++;
-      const c = this.ch(q);
-      if (c === "#" || Parser.isEOL(c)) {
-        p = q;
-        while (!Parser.isEOL(this.ch(p))) p++;
-        if (p >= this.src.length) return null;
-        p++;
-        continue;
-      }
-      return { start, indent, first: start + indent };
-    }
-    return null;
   }
 
   // ---- block context ---------------------------------------------------------------------
