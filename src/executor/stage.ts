@@ -67,3 +67,12 @@ export interface Stage {
   plan(ctx: StageContext): Promise<PlanEntry[]>;
   run(ctx: StageContext): Promise<void>;
 }
+
+/** Runs one named step of a stage, naming it in any failure while keeping the original as cause. */
+export async function step<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw new Error(`Cannot ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}

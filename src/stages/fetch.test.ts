@@ -9,7 +9,8 @@ import type { StageContext } from "../executor/stage.ts";
 import { emptyState } from "../executor/state.ts";
 import { createFetcher } from "../resource/index.ts";
 import { fakeSystem } from "../system/fake.ts";
-import { fetchStage, readConfigCache } from "./fetch.ts";
+import { readConfigCache } from "../executor/config_cache.ts";
+import { fetchStage } from "./fetch.ts";
 import { configNeedsNet, fetchOfflineStage } from "./fetch_offline.ts";
 
 const top = mkdtempSync(join(tmpdir(), "nexus-fetch-stage-"));

@@ -10,11 +10,10 @@ import type { Config, Resource, SpecVersion } from "../config/types.ts";
 import { redactUrl, type Logger } from "../executor/log.ts";
 import { readConfigCache, writeConfigCache } from "../executor/config_cache.ts";
 import { runPaths } from "../executor/paths.ts";
-import type { PlanEntry, Stage, StageContext } from "../executor/stage.ts";
+import { step, type PlanEntry, type Stage, type StageContext } from "../executor/stage.ts";
 import { fetchUserConfig, providerChain, readBaseFragments, readKernelArgs, type ProviderContext } from "../providers/index.ts";
 import { createFetcher, isResourceFetcher, resolveConfigOptions, splitPem, type ResourceFetcher } from "../resource/index.ts";
 
-export { readConfigCache, writeConfigCache };
 
 /** Ignition's limit on fetching the provider's config (its -fetch-timeout default), in seconds. */
 export const PROVIDER_FETCH_TIMEOUT_S = 120;
@@ -190,15 +189,6 @@ export async function acquireConfig(ctx: StageContext, opts: AcquireOptions): Pr
     throw new Error(`Cannot use the rendered config: ${issues.filter((i) => i.severity === "error").map(formatIssue).join("; ")}`);
   }
   return { config: full, version, fetched };
-}
-
-/** Runs one named step, keeping the original error as cause. */
-export async function step<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw new Error(`Cannot ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
 }
 
 /** What both fetch stages plan: where the config will come from (nothing is fetched). */

@@ -7,9 +7,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
 import { runPaths } from "../executor/paths.ts";
-import type { Stage, StageContext } from "../executor/stage.ts";
+import { step, type Stage, type StageContext } from "../executor/stage.ts";
 import { NeedNetError, SCHEMES } from "../resource/index.ts";
-import { acquireConfig, adopt, planFetch, readConfigCache, step, writeConfigCache } from "./fetch.ts";
+import { readConfigCache, writeConfigCache } from "../executor/config_cache.ts";
+import { acquireConfig, adopt, planFetch } from "./fetch.ts";
 
 /** The flag file's name in the run directory. */
 export const NEEDNET_FLAG = "neednet";

@@ -3,7 +3,7 @@
 // neither depend on the accounts nor affect them are written while shadow's tools run (see
 // files_lanes.ts); the result is the one of the sequential order.
 import type { Config, Passwd } from "../config/types.ts";
-import type { PlanEntry, Stage, StageContext } from "../executor/stage.ts";
+import { step, type PlanEntry, type Stage, type StageContext } from "../executor/stage.ts";
 import { Root } from "../system/root.ts";
 import { parseUserDb } from "../users/db.ts";
 import {
@@ -34,15 +34,6 @@ export function isFilesNoop(config: Config, luksVolumes = 0): boolean {
     !config.systemd?.units?.length &&
     luksVolumes === 0
   );
-}
-
-/** Runs one step, naming it in any failure while keeping the original as cause. */
-async function step<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw new Error(`Cannot ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
 }
 
 /** Creates nodes (a subsequence of orderNodes' order) in that order (see batchNodes). */
