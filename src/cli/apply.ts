@@ -2,7 +2,7 @@
 import { parseAnyConfig } from "../butane/accept.ts";
 import { formatIssue, type Issue } from "../config/index.ts";
 import { runStages, type EngineResult } from "../executor/engine.ts";
-import { Logger, stderrSink } from "../executor/log.ts";
+import { Logger, stderrSink } from "../log/logger.ts";
 import { openSession } from "../executor/session.ts";
 import { STAGE_NAMES } from "../executor/stage.ts";
 import { Root } from "../system/root.ts";

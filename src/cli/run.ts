@@ -1,7 +1,7 @@
 // nexus-init run --stage NAME --platform ID [--root /sysroot]
 import { parseCommandArgs, usageError } from "./args.ts";
 import { runStages } from "../executor/engine.ts";
-import { Logger, stderrSink } from "../executor/log.ts";
+import { Logger, stderrSink } from "../log/logger.ts";
 import { defaultRunPaths } from "../executor/paths.ts";
 import { isStageName, STAGE_NAMES } from "../executor/stage.ts";
 import { realSystem } from "../system/real.ts";

@@ -1,7 +1,7 @@
 // The catalogue of every message config validation reports, in one place so wording stays
 // consistent: lower-case start, no final period, what was expected and what was found.
 // Values that may hold secrets (URLs, unit contents) are redacted or never echoed.
-import { redactUrl } from "../executor/log.ts";
+import { redactUrl } from "../log/redact.ts";
 
 /** Quotes a user value for a message; long values are shortened. */
 export function quote(v: string): string {

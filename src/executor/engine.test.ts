@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Config } from "../config/types.ts";
 import { fakeSystem } from "../system/fake.ts";
 import { runStages, planStages, type EngineOptions } from "./engine.ts";
-import { Logger } from "./log.ts";
+import { Logger } from "../log/logger.ts";
 import { runPathsIn } from "./paths.ts";
 import { buildReport, RESULT_PATH } from "./report.ts";
 import { saveState } from "./state.ts";

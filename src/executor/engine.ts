@@ -7,7 +7,7 @@ import type { Config } from "../config/types.ts";
 import { createFetcher, resolveConfigOptions, type ResourceFetcher } from "../resource/index.ts";
 import type { System } from "../system/system.ts";
 import { stageByName } from "../stages/index.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../log/logger.ts";
 import { readConfigCache } from "./config_cache.ts";
 import { buildReport, writeReport } from "./report.ts";
 import type { PlanEntry, RunPaths, Stage, StageContext, StageName, StageState } from "./stage.ts";

@@ -3,7 +3,7 @@
 // contents, and the source is a redacted URL or a provider name.
 import pkg from "../../package.json" with { type: "json" };
 import { Root } from "../system/root.ts";
-import { redactUrl } from "./log.ts";
+import { redactUrl } from "../log/redact.ts";
 import type { StageName } from "./stage.ts";
 import type { StageRecord } from "./state.ts";
 

@@ -3,7 +3,7 @@
 import type { Config } from "../config/types.ts";
 import type { Fetcher } from "../resource/types.ts";
 import type { System } from "../system/system.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../log/logger.ts";
 
 /** Every stage, in the order Ignition runs them at boot. */
 export const STAGE_NAMES = ["fetch-offline", "fetch", "kargs", "disks", "mount", "files", "umount"] as const;

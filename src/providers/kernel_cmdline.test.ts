@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Logger } from "../executor/log.ts";
+import { Logger } from "../log/logger.ts";
 import { createFetcher } from "../resource/index.ts";
 import { realSystem } from "../system/real.ts";
 import { parseKernelArgs } from "./cmdline.ts";

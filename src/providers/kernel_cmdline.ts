@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rmdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
-import { redactUrl } from "../executor/log.ts";
+import { redactUrl } from "../log/redact.ts";
 import { check } from "../system/system.ts";
 import { getKernelArg } from "./cmdline.ts";
 import { found, none, type Provider, type ProviderContext } from "./types.ts";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Logger } from "../executor/log.ts";
+import { Logger } from "../log/logger.ts";
 import { createFetcher, NeedNetError, type CloudEndpoints } from "../resource/index.ts";
 import { fakeSystem } from "../system/fake.ts";
 import { awsProvider } from "./aws.ts";

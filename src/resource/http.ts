@@ -2,8 +2,8 @@
 // network errors and 5xx, redirects followed by hand so config headers never leave the first
 // host, custom CAs, proxies. The body is handed back as a stream; nothing is buffered here.
 import type { Proxy } from "../config/types.ts";
-import type { Logger } from "../executor/log.ts";
-import { redactUrl } from "../executor/log.ts";
+import type { Logger } from "../log/logger.ts";
+import { redactUrl } from "../log/redact.ts";
 import { HttpStatusError } from "./errors.ts";
 import { selectProxy } from "./proxy.ts";
 import { computeBackoff, sleep, type RetryPolicy } from "./retry.ts";

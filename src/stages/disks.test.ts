@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../config/index.ts";
 import type { Config } from "../config/types.ts";
-import { Logger } from "../executor/log.ts";
+import { Logger } from "../log/logger.ts";
 import type { StageContext } from "../executor/stage.ts";
 import { createFetcher } from "../resource/index.ts";
 import { realSystem, spawnCollect } from "../system/real.ts";

@@ -7,7 +7,8 @@
 import { parseAnyConfig } from "../butane/accept.ts";
 import { formatIssue, hasErrors, mergeConfigs, validateConfig } from "../config/index.ts";
 import type { Config, Resource, SpecVersion } from "../config/types.ts";
-import { redactUrl, type Logger } from "../executor/log.ts";
+import { redactUrl } from "../log/redact.ts";
+import type { Logger } from "../log/logger.ts";
 import { readConfigCache, writeConfigCache } from "../executor/config_cache.ts";
 import { runPaths } from "../executor/paths.ts";
 import { step, type PlanEntry, type Stage, type StageContext } from "../executor/stage.ts";

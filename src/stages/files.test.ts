@@ -19,7 +19,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
-import { Logger } from "../executor/log.ts";
+import { Logger } from "../log/logger.ts";
 import type { StageContext } from "../executor/stage.ts";
 import { createFetcher } from "../resource/index.ts";
 import { fakeSystem, type FakeSystem } from "../system/fake.ts";

@@ -37,7 +37,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseConfig } from "../../src/config/index.ts";
 import { runStages, type EngineResult } from "../../src/executor/engine.ts";
-import { Logger } from "../../src/executor/log.ts";
+import { Logger } from "../../src/log/logger.ts";
 import { runPathsIn } from "../../src/executor/paths.ts";
 import type { StageName } from "../../src/executor/stage.ts";
 import { realSystem } from "../../src/system/real.ts";
