@@ -4,7 +4,7 @@
 // stage acts, its plan is logged; every stage is a logged operation with its duration; after
 // the files stage the result report is written into the root.
 import type { Config } from "../config/types.ts";
-import { createFetcher, resolveConfigOptions, type ResourceFetcher } from "../resource/index.ts";
+import { createFetcher, fetcherForConfig, type FetcherOptions, type ResourceFetcher } from "../resource/index.ts";
 import type { System } from "../system/system.ts";
 import { stageByName } from "../stages/index.ts";
 import type { Logger } from "../log/logger.ts";
@@ -32,8 +32,8 @@ export interface EngineOptions {
   persistState: boolean;
   /** Write /etc/.nexus-result.json after the files stage (default true). */
   report?: boolean;
-  /** The fetcher for a stage (default: the shared fetcher; offline for fetch-offline). */
-  fetcherFor?: (stage: StageName) => ResourceFetcher;
+  /** How the stages' fetchers are built (retries, cloud endpoints); fetch-offline's is offline. */
+  fetcherOptions?: FetcherOptions;
 }
 
 /** What a run did. */
@@ -61,13 +61,6 @@ export function loadCachedConfig(path: string): Config {
   return config;
 }
 
-/** The fetcher for stages acting on this config: its timeouts, proxy and CAs applied. */
-async function configuredFetcher(base: ResourceFetcher, config: Config): Promise<ResourceFetcher> {
-  const ign = config.ignition;
-  const needs = ign?.timeouts || ign?.proxy || (ign?.security?.tls?.certificateAuthorities ?? []).length > 0;
-  return needs ? base.withDefaults(await resolveConfigOptions(config, base)) : base;
-}
-
 /** Logs a plan, one line per entry. */
 function logPlan(log: Logger, name: StageName, plan: readonly PlanEntry[]): void {
   if (plan.length === 0) return;
@@ -88,7 +81,7 @@ class Run {
   fetcher(name: StageName): ResourceFetcher {
     let f = this.fetchers.get(name);
     if (!f) {
-      f = this.opts.fetcherFor?.(name) ?? createFetcher({ offline: name === "fetch-offline", log: this.opts.log, env: this.opts.system.env });
+      f = createFetcher({ ...this.opts.fetcherOptions, offline: name === "fetch-offline", log: this.opts.log, env: this.opts.system.env });
       this.fetchers.set(name, f);
     }
     return f;
@@ -99,7 +92,7 @@ class Run {
     const isFetch = FETCH_STAGES.includes(stage.name);
     if (!isFetch && !this.config) this.config = loadCachedConfig(this.opts.paths.config);
     const config = this.config ?? emptyConfig();
-    const fetcher = isFetch ? this.fetcher(stage.name) : await configuredFetcher(this.fetcher(stage.name), config);
+    const fetcher = isFetch ? this.fetcher(stage.name) : await fetcherForConfig(this.fetcher(stage.name), config);
     return {
       config,
       root: this.opts.root,

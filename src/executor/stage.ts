@@ -1,7 +1,7 @@
 // The stage contract shared by the engine and every stage, and the explicit stage registry
 // order. Stages are plain objects; the registry lives in stages/index.ts.
 import type { Config } from "../config/types.ts";
-import type { Fetcher } from "../resource/types.ts";
+import type { ResourceFetcher } from "../resource/types.ts";
 import type { System } from "../system/system.ts";
 import type { Logger } from "../log/logger.ts";
 
@@ -33,7 +33,8 @@ export interface StageContext {
   root: string;
   system: System;
   log: Logger;
-  fetcher: Fetcher;
+  /** The fetcher for this stage's resources, the config's fetch settings applied. */
+  fetcher: ResourceFetcher;
   platform: string;
   /** State shared between stages in one process and persisted under /run between calls. */
   state: StageState;

@@ -13,7 +13,7 @@ import { readConfigCache, writeConfigCache } from "../executor/config_cache.ts";
 import { runPaths } from "../executor/paths.ts";
 import { step, type PlanEntry, type Stage, type StageContext } from "../executor/stage.ts";
 import { fetchUserConfig, providerChain, readBaseFragments, readKernelArgs, type ProviderContext } from "../providers/index.ts";
-import { createFetcher, isResourceFetcher, resolveConfigOptions, splitPem, type ResourceFetcher } from "../resource/index.ts";
+import { createFetcher, fetcherForConfig, splitPem, type ResourceFetcher } from "../resource/index.ts";
 
 
 /** Ignition's limit on fetching the provider's config (its -fetch-timeout default), in seconds. */
@@ -51,34 +51,24 @@ export function parseOrThrow(raw: Uint8Array, what: string, log: Logger): { conf
 
 /** A fetcher with the settings of ctx.fetcher (retries, cloud endpoints) and no config defaults. */
 export function baseFetcher(ctx: StageContext, offline: boolean): ResourceFetcher {
-  const inherited = isResourceFetcher(ctx.fetcher) ? ctx.fetcher.options : {};
-  return createFetcher({ ...inherited, defaults: undefined, offline, log: ctx.log, env: ctx.system.env });
+  return createFetcher({ ...ctx.fetcher.options, defaults: undefined, offline, log: ctx.log, env: ctx.system.env });
 }
 
-/** What one rendering shares: the base fetcher, the log, the record, derived fetchers. */
+/** What one rendering shares: the base fetcher, the log, the record. */
 export interface RenderEnv {
   base: ResourceFetcher;
   log: Logger;
   fetched: FetchedConfig[];
-  /** Fetchers by the settings they were derived from, so CAs are fetched once. */
-  fetchers: Map<string, Promise<ResourceFetcher>>;
 }
 
 /** A fresh rendering environment. */
 export function renderEnv(base: ResourceFetcher, log: Logger): RenderEnv {
-  return { base, log, fetched: [], fetchers: new Map() };
+  return { base, log, fetched: [] };
 }
 
 /** The fetcher to use once config has been read: its timeouts, proxy and CAs applied. */
 function fetcherFor(config: Config, env: RenderEnv): Promise<ResourceFetcher> {
-  const ign = config.ignition ?? {};
-  const key = JSON.stringify([ign.timeouts ?? null, ign.proxy ?? null, ign.security ?? null]);
-  let f = env.fetchers.get(key);
-  if (!f) {
-    f = resolveConfigOptions(config, env.base).then((o) => env.base.withDefaults(o));
-    env.fetchers.set(key, f);
-  }
-  return f;
+  return fetcherForConfig(env.base, config);
 }
 
 /** Fetches and parses one referenced config (ignition.config.merge/replace entry). */
