@@ -12,11 +12,10 @@ import {
   statPath,
   walkTree,
 } from "./local_files.ts";
-import { mergeTranslated } from "./merge.ts";
 import { mountUnitFor } from "./mount_units.ts";
 import { errorAt, type ConfigPath, type PendingEntry } from "./report.ts";
 import type { BaseVersion, FieldType, Obj, StructType } from "./schema.ts";
-import { TranslationSet } from "./translation_set.ts";
+import { mergeTranslated, TranslationSet } from "./translation_set.ts";
 import { posix } from "node:path";
 
 /** Options that change translation. */
@@ -189,7 +188,7 @@ function addMountUnits(config: StructType, src: Obj, current: Translated, ctx: T
     units.push(unit);
   });
   if (units.length === 0) return current;
-  const merged = mergeTranslated(config, { systemd: { units } }, ts, current.config, current.ts);
+  const merged = mergeTranslated(ctx.base, { systemd: { units } }, ts, current.config, current.ts);
   return { config: merged.config, ts: merged.ts };
 }
 
