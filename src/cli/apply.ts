@@ -1,5 +1,5 @@
 // nexus-init apply --root DIR [--json] CONFIG|-
-import { parseAnyConfig } from "../butane/accept.ts";
+import { parseAnyConfig } from "../acquire/document.ts";
 import { formatIssue, type Issue } from "../config/index.ts";
 import { runStages, type EngineResult } from "../executor/engine.ts";
 import { Logger, stderrSink } from "../log/logger.ts";

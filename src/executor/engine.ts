@@ -8,7 +8,7 @@ import { createFetcher, fetcherForConfig, type FetcherOptions, type ResourceFetc
 import type { System } from "../system/system.ts";
 import { stageByName } from "../stages/index.ts";
 import type { Logger } from "../log/logger.ts";
-import { readConfigCache } from "./config_cache.ts";
+import { readConfigCache } from "../acquire/cache.ts";
 import { buildReport, writeReport } from "./report.ts";
 import type { PlanEntry, RunPaths, Stage, StageContext, StageName, StageState } from "./stage.ts";
 import { emptyState, loadState, saveState, stageRecords, type StageRecord } from "./state.ts";

@@ -1,7 +1,7 @@
 // The one place a config's fetch settings — ignition.timeouts, ignition.proxy and the
 // certificate authorities of ignition.security.tls — become a fetcher. The engine uses it for
 // the stages after the fetch stages, config rendering for each referenced config.
-import type { Config } from "../config/types.ts";
+import type { Config, Resource } from "../config/types.ts";
 import { redactUrl } from "../log/redact.ts";
 import { splitPem } from "./certificates.ts";
 import { stripNullish } from "./options.ts";
@@ -38,16 +38,16 @@ async function fetchOptionsOf(config: Config, fetcher: ResourceFetcher): Promise
   };
   const cas: string[] = [];
   for (const ref of ign.security?.tls?.certificateAuthorities ?? []) {
-    cas.push(...(await fetchCertificates(fetcher, ref, base)));
+    const certs = splitPem(await fetchPem(fetcher, ref, base));
+    fetcher.options.log?.info(`Adding ${certs.length} certificate(s) from ${redactUrl(ref.source ?? "")} to the trusted CAs`);
+    cas.push(...certs);
   }
   return { ...base, certificateAuthorities: cas };
 }
 
-/** The PEM certificates of one CA resource; throws when it holds none. */
-export async function fetchCertificates(fetcher: ResourceFetcher, ref: { source?: string | null }, opts?: FetchOptions): Promise<string[]> {
-  const shown = redactUrl(ref.source ?? "");
-  const certs = splitPem(new TextDecoder().decode(await fetcher.fetchBytes(ref, opts)));
-  if (certs.length === 0) throw new Error(`Cannot use certificate authority "${shown}": no PEM certificate found`);
-  fetcher.options.log?.info(`Adding ${certs.length} certificate(s) from ${shown} to the trusted CAs`);
-  return certs;
+/** The PEM text of one certificate authority resource; throws when it holds no certificate. */
+export async function fetchPem(fetcher: ResourceFetcher, ref: Resource, opts?: FetchOptions): Promise<string> {
+  const text = new TextDecoder().decode(await fetcher.fetchBytes(ref, opts));
+  if (splitPem(text).length === 0) throw new Error(`Cannot use certificate authority "${redactUrl(ref.source ?? "")}": no PEM certificate found`);
+  return text;
 }

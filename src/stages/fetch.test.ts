@@ -9,9 +9,10 @@ import type { StageContext } from "../executor/stage.ts";
 import { emptyState } from "../executor/state.ts";
 import { createFetcher } from "../resource/index.ts";
 import { fakeSystem } from "../system/fake.ts";
-import { readConfigCache } from "../executor/config_cache.ts";
+import { readConfigCache } from "../acquire/cache.ts";
+import { configNeedsNet } from "../acquire/neednet.ts";
 import { fetchStage } from "./fetch.ts";
-import { configNeedsNet, fetchOfflineStage } from "./fetch_offline.ts";
+import { fetchOfflineStage } from "./fetch_offline.ts";
 
 const top = mkdtempSync(join(tmpdir(), "nexus-fetch-stage-"));
 afterAll(() => rmSync(top, { recursive: true, force: true }));
@@ -205,18 +206,4 @@ describe("fetch-offline stage", () => {
     await expect(fetchOfflineStage.run(ctx)).rejects.toThrow(/Cannot acquire the config/);
     expect(ctx.state.neednet).toBe(false);
   });
-});
-
-describe("configNeedsNet()", () => {
-  const cases: [string, object, boolean][] = [
-    ["data URLs only", { storage: { files: [{ path: "/a", contents: { source: "data:,x" } }] } }, false],
-    ["an http file", { storage: { files: [{ path: "/a", contents: { source: "http://h/x" } }] } }, true],
-    ["a tftp append", { storage: { files: [{ path: "/a", append: [{ source: "tftp://h/x" }] }] } }, true],
-    ["an s3 CA", { ignition: { version: "3.0.0", security: { tls: { certificateAuthorities: [{ source: "s3://b/k" }] } } } }, true],
-    ["a tang server", { storage: { luks: [{ name: "x", clevis: { tang: [{ url: "http://t" }] } }] } }, true],
-    ["nothing", {}, false],
-  ];
-  for (const [what, cfg, want] of cases) {
-    test(`\`configNeedsNet()\` is ${want} for ${what}`, () => expect(configNeedsNet({ ignition: { version: "3.6.0" }, ...cfg } as Config)).toBe(want));
-  }
 });
