@@ -4,7 +4,7 @@ import { formatIssue, type Issue } from "../config/index.ts";
 import { runStages, type EngineResult } from "../executor/engine.ts";
 import { Logger, stderrSink } from "../log/logger.ts";
 import { openSession } from "../executor/session.ts";
-import { STAGE_NAMES } from "../executor/stage.ts";
+import { STAGE_NAMES } from "../executor/names.ts";
 import { Root } from "../system/root.ts";
 import { parseCommandArgs, usageError } from "./args.ts";
 import { readConfigArg, UsageError } from "./input.ts";

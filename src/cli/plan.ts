@@ -2,7 +2,8 @@
 import { planStages } from "../executor/engine.ts";
 import { Logger } from "../log/logger.ts";
 import { openSession } from "../executor/session.ts";
-import { STAGE_NAMES, type PlanEntry } from "../executor/stage.ts";
+import { STAGE_NAMES } from "../executor/names.ts";
+import type { PlanEntry } from "../executor/stage.ts";
 import { issuesJson, loadInputs, parseRootCommand } from "./apply.ts";
 
 export const summary = "Show what apply would do to a root directory, touching nothing";

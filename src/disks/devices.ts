@@ -8,9 +8,18 @@ import { join } from "node:path";
 import { HOST_ROOTS, inspectBlockDevice, readDiskTable, type HostRoots } from "./block_device.ts";
 import { canonicalizeGuid } from "./gpt.ts";
 import { formatPartitionPath } from "./partitions.ts";
+import type { System } from "../system/system.ts";
 
 /** Looks a filesystem label or UUID up among all block devices (e.g. with blkid). */
 export type FsLookup = (tag: "LABEL" | "UUID", value: string) => Promise<string | undefined>;
+
+/** Looks filesystem labels and UUIDs up with blkid, bypassing its cache. */
+export function blkidLookup(system: System): FsLookup {
+  return async (tag, value) => {
+    const r = await system.run("blkid", ["-c", "/dev/null", "-o", "device", "-t", `${tag}=${value}`]);
+    return r.code === 0 ? r.stdout.split("\n").find((l) => l.trim() !== "")?.trim() : undefined;
+  };
+}
 
 /** Decodes udev's escaping of by-label names (`\x2f` for "/"). */
 export function unescapeUdev(name: string): string {

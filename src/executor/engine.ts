@@ -1,17 +1,18 @@
-// The engine: runs selected stages in boot order against a target root. `apply` runs them all
+// The engine: runs the stages it is given, in that order, against a target root. `apply` runs them all
 // in one process; at boot each `run --stage` call runs one, with the rendered config cached by
 // the fetch stages and the state file carried in the run directory between calls. Before a
 // stage acts, its plan is logged; every stage is a logged operation with its duration; after
 // the files stage the result report is written into the root.
-import type { Config } from "../config/types.ts";
+import { NEWEST_STABLE, type Config } from "../config/types.ts";
 import { createFetcher, fetcherForConfig, type FetcherOptions, type ResourceFetcher } from "../resource/index.ts";
 import type { System } from "../system/system.ts";
 import { stageByName } from "../stages/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { readConfigCache } from "../acquire/cache.ts";
 import { buildReport, writeReport } from "./report.ts";
-import type { PlanEntry, RunPaths, Stage, StageContext, StageName, StageState } from "./stage.ts";
-import { emptyState, loadState, saveState, stageRecords, type StageRecord } from "./state.ts";
+import type { StageName } from "./names.ts";
+import type { PlanEntry, RunPaths, Stage, StageContext } from "./stage.ts";
+import { emptyState, loadState, saveState, type StageRecord, type StageState } from "./state.ts";
 
 /** Stages that produce the rendered config instead of consuming it. */
 export const FETCH_STAGES: readonly StageName[] = ["fetch-offline", "fetch"];
@@ -51,7 +52,7 @@ const errorText = (e: unknown): string => (e instanceof Error ? e.message : Stri
 
 /** The smallest config: nothing to do. */
 function emptyConfig(): Config {
-  return { ignition: { version: "3.6.0" } } as Config;
+  return { ignition: { version: NEWEST_STABLE } };
 }
 
 /** Reads the rendered config the fetch stages cached; throws when there is none. */
@@ -113,16 +114,16 @@ class Run {
 }
 
 /**
- * Runs the named stages in boot order. A failing stage stops the run (a later umount still
- * runs, to release what mount mounted); the result says which stage failed and why.
+ * Runs the named stages in the order given (apply passes every stage in STAGE_NAMES order,
+ * `run --stage` one). A failing stage stops the run (a later umount still runs, to release
+ * what mount mounted); the result says which stage failed and why.
  */
 export async function runStages(names: readonly StageName[], opts: EngineOptions): Promise<EngineResult> {
   const run = new Run(opts);
   const { log } = opts;
-  const records = stageRecords(run.state);
+  const records = run.state.stages;
   const result: EngineResult = { ok: true, stages: [], plan: [] };
-  const ordered = [...names];
-  for (const name of ordered) {
+  for (const name of names) {
     if (!result.ok && name !== "umount") continue;
     const startedAt = opts.system.now();
     const t0 = performance.now();
@@ -157,10 +158,7 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
 
 /** The user config's source as the fetch stages recorded it in the state, if they did. */
 function configSourceOf(state: StageState): string | undefined {
-  if (typeof state.configSource === "string") return state.configSource;
-  const fetched = Array.isArray(state.fetched) ? (state.fetched as { kind?: string; source?: string; referenced?: boolean }[]) : [];
-  const user = fetched.find((f) => f.kind === "user" && !f.referenced && typeof f.source === "string");
-  return user?.source;
+  return state.fetched.find((f) => f.kind === "user" && !f.referenced)?.source;
 }
 
 /** Writes the result report after the files stage; a report that cannot be written fails it. */
@@ -171,7 +169,7 @@ async function reportAfterFiles(run: Run, result: EngineResult): Promise<void> {
     // At boot the fetch stages know the source; apply and plan know it better (the temporary
     // copy the file platform reads is not where the config came from).
     configSource: (opts.persistState ? configSourceOf(run.state) : undefined) ?? opts.configSource,
-    stages: stageRecords(run.state),
+    stages: run.state.stages,
     failedStage: result.failedStage,
     error: result.error,
   });

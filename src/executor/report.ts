@@ -4,7 +4,7 @@
 import pkg from "../../package.json" with { type: "json" };
 import { Root } from "../system/root.ts";
 import { redactUrl } from "../log/redact.ts";
-import type { StageName } from "./stage.ts";
+import type { StageName } from "./names.ts";
 import type { StageRecord } from "./state.ts";
 
 /** Where the report goes inside the root. */

@@ -15,7 +15,7 @@ import {
   writeDisk,
   type BlockDevice,
 } from "../disks/block_device.ts";
-import { isUdevRunning, readDeviceTimeoutMs, resolveDevice, waitForDevices, type FsLookup } from "../disks/devices.ts";
+import { blkidLookup, isUdevRunning, readDeviceTimeoutMs, resolveDevice, waitForDevices } from "../disks/devices.ts";
 import {
   describeFsDecision,
   parseBlkidExport,
@@ -35,12 +35,11 @@ import {
   formatCrypttabLine,
   formatMapperPath,
   hasClevis,
-  LUKS_KEY_DIR,
+  type LuksRecord,
 } from "../disks/luks.ts";
 import { describeTable, formatPartitionPath, planPartitions, type PartitionPlan } from "../disks/partitions.ts";
 import { buildMdadmCreate, formatRaidPath } from "../disks/raid.ts";
-import type { PlanEntry, Stage, StageContext, StageState } from "../executor/stage.ts";
-import type { Root } from "../system/root.ts";
+import { step, type PlanEntry, type Stage, type StageContext } from "../executor/stage.ts";
 import { check, type CommandResult } from "../system/system.ts";
 
 /** True when the config asks the disks stage for anything. */
@@ -49,32 +48,15 @@ export function hasDiskWork(config: Config): boolean {
   return (s?.disks?.length ?? 0) + (s?.raid?.length ?? 0) + (s?.filesystems?.length ?? 0) + (s?.luks?.length ?? 0) > 0;
 }
 
-/** Runs one step, prefixing its failure with what the step was. */
-async function step(what: string, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    throw new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-}
-
 /** Runs a command as a logged operation; fails with the command's output. */
 async function runLogged(ctx: StageContext, what: string, c: Command): Promise<CommandResult> {
   return ctx.log.op(what, async () => check(await ctx.system.run(c.cmd, c.args)));
 }
 
-/** A blkid-based lookup of filesystem labels and UUIDs (bypassing blkid's cache). */
-function fsLookup(ctx: StageContext): FsLookup {
-  return async (tag, value) => {
-    const r = await ctx.system.run("blkid", ["-c", "/dev/null", "-o", "device", "-t", `${tag}=${value}`]);
-    return r.code === 0 ? r.stdout.split("\n").find((l) => l.trim() !== "")?.trim() : undefined;
-  };
-}
-
 async function waitFor(ctx: StageContext, what: string, paths: string[]): Promise<Map<string, string>> {
   if (paths.length === 0) return new Map();
   return ctx.log.op(`waiting for ${what} devices ${paths.map((p) => `"${p}"`).join(", ")}`, () =>
-    waitForDevices(paths, fsLookup(ctx), readDeviceTimeoutMs(ctx.system.env)),
+    waitForDevices(paths, blkidLookup(ctx.system), readDeviceTimeoutMs(ctx.system.env)),
   );
 }
 
@@ -213,52 +195,6 @@ async function createRaids(ctx: StageContext): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // LUKS
 
-/** What the files stage needs to persist a volume into the target (crypttab, key file). */
-export interface LuksRecord {
-  name: string;
-  crypttab: string;
-  /** The key, base64, when it is to be stored in /etc/luks/<name>. */
-  key?: string;
-}
-
-/** The LUKS volumes recorded in the state by the disks stage. */
-export function readLuksRecords(state: StageState): LuksRecord[] {
-  if (!Array.isArray(state.luks)) state.luks = [];
-  return state.luks as LuksRecord[];
-}
-
-/**
- * Persists the LUKS volumes the disks stage created into the target root, as Ignition's files
- * stage does: each key file as /etc/luks/<name> (0600; the directory 0700 when it is created;
- * an existing key file is an error, never overwritten), and one /etc/crypttab line per volume
- * appended to the file (0600). The keys are then dropped from the state, so they live only in
- * the target. For the files stage to call.
- */
-export async function writeLuksTargetFiles(ctx: StageContext, root: Root): Promise<void> {
-  const records = readLuksRecords(ctx.state);
-  if (records.length === 0) return;
-  const withKeys = records.filter((r) => r.key !== undefined);
-  if (withKeys.length > 0 && !root.lstat(LUKS_KEY_DIR)) root.mkdirAll(LUKS_KEY_DIR, 0o700);
-  for (const r of withKeys) {
-    const path = `${LUKS_KEY_DIR}/${r.name}`;
-    if (root.lstat(path)) throw new Error(`Cannot write the key file "${path}": a file exists there already`);
-    const key = Buffer.from(r.key!, "base64");
-    await ctx.log.op(`writing the key file "${path}"`, () => root.writeFile(path, { mode: 0o600, uid: 0, gid: 0 }, (sink) => sink.write(key)));
-  }
-  const existing = root.readFile(CRYPTTAB) ?? Buffer.alloc(0);
-  const added = Buffer.from(records.map((r) => r.crypttab).join(""));
-  root.mkdirAll("/etc", 0o755);
-  await ctx.log.op(`appending ${records.length} line(s) to "${CRYPTTAB}"`, () =>
-    root.writeFile(CRYPTTAB, { mode: 0o600, uid: 0, gid: 0 }, (sink) => {
-      sink.write(existing);
-      sink.write(added);
-    }),
-  );
-  for (const r of records) delete r.key;
-}
-
-const CRYPTTAB = "/etc/crypttab";
-
 async function isLuks2(ctx: StageContext, device: string): Promise<boolean> {
   if ((await ctx.system.run("cryptsetup", ["isLuks", "--type", "luks2", device])).code === 0) return true;
   if ((await ctx.system.run("cryptsetup", ["isLuks", device])).code === 0) {
@@ -348,9 +284,7 @@ async function createOneLuks(ctx: StageContext, luks: Luks, device: string, keyD
   const uuid = check(await ctx.system.run("cryptsetup", ["luksUUID", device])).stdout.trim();
   record.crypttab = formatCrypttabLine(luks, uuid);
   if (isUdevRunning()) await waitForUdev(ctx, device);
-  const records = readLuksRecords(ctx.state).filter((r) => r.name !== name);
-  records.push(record);
-  ctx.state.luks = records;
+  ctx.state.luks = [...ctx.state.luks.filter((r) => r.name !== name), record];
   await waitFor(ctx, "LUKS", [formatMapperPath(name)]);
 }
 
@@ -425,7 +359,7 @@ async function createFilesystems(ctx: StageContext): Promise<void> {
 async function planEntries(ctx: StageContext): Promise<PlanEntry[]> {
   const out: PlanEntry[] = [];
   const add = (action: string, target: string, detail?: string) => out.push({ stage: "disks", action, target, ...(detail ? { detail } : {}) });
-  const lookup = fsLookup(ctx);
+  const lookup = blkidLookup(ctx.system);
   const repartitioned = new Set<string>();
   for (const disk of ctx.config.storage?.disks ?? []) {
     const device = await resolveDevice(disk.device ?? "", lookup);
@@ -486,10 +420,10 @@ export const disksStage: Stage = {
   async run(ctx) {
     // Nothing to do means nothing touched, not even a udev settle.
     if (!hasDiskWork(ctx.config)) return;
-    await step("creating partitions", () => createPartitions(ctx));
-    await step("creating RAID arrays", () => createRaids(ctx));
-    await step("creating LUKS volumes", () => createLuks(ctx));
-    await step("creating filesystems", () => createFilesystems(ctx));
+    await step("create partitions", () => createPartitions(ctx));
+    await step("create RAID arrays", () => createRaids(ctx));
+    await step("create LUKS volumes", () => createLuks(ctx));
+    await step("create filesystems", () => createFilesystems(ctx));
     if (isUdevRunning()) await runLogged(ctx, "waiting for udev to settle", { cmd: "udevadm", args: ["settle"] });
   },
 };

@@ -21,6 +21,7 @@ import { join } from "node:path";
 import type { Config } from "../config/types.ts";
 import { Logger } from "../log/logger.ts";
 import type { StageContext } from "../executor/stage.ts";
+import { emptyState } from "../executor/state.ts";
 import { createFetcher } from "../resource/index.ts";
 import { fakeSystem, type FakeSystem } from "../system/fake.ts";
 import { filesStage } from "./files.ts";
@@ -60,7 +61,7 @@ function ctx(config: Config, env: Record<string, string> = {}): StageContext {
     log: new Logger((l) => lines.push(l)),
     fetcher: createFetcher(),
     platform: "file",
-    state: { mounted: [], neednet: false },
+    state: emptyState(),
   };
 }
 

@@ -17,8 +17,8 @@ import {
   writesKeysFragment,
   type AccountCommand,
 } from "../users/plan.ts";
-import { UserDbCache } from "./files_nodes.ts";
-import { notatedDirectories } from "./mount.ts";
+import { directoriesWithin } from "../users/plan.ts";
+import { UserDbCache } from "../users/owners.ts";
 import type { StopSignal } from "./run_limited.ts";
 
 /** userdel's exit code for "account removed, but not its home directory or mail spool". */
@@ -78,9 +78,7 @@ async function writeKeys(ctx: StageContext, root: Root, users: UserDbCache, u: U
 function adoptNotatedDirectories(ctx: StageContext, root: Root, users: UserDbCache, name: string): void {
   const entry = findUser(users.get(), name);
   if (!entry) return;
-  const home = entry.home.replace(/\/+$/, "") || "/";
-  for (const dir of notatedDirectories(ctx.state)) {
-    if (dir !== home && !dir.startsWith(home + "/")) continue;
+  for (const dir of directoriesWithin(ctx.state.notatedDirectories, entry.home)) {
     root.lchown(dir, entry.uid, entry.gid);
     root.chmod(dir, 0o700);
   }

@@ -39,7 +39,7 @@ import { parseConfig } from "../../src/config/index.ts";
 import { runStages, type EngineResult } from "../../src/executor/engine.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { runPathsIn } from "../../src/executor/paths.ts";
-import type { StageName } from "../../src/executor/stage.ts";
+import type { StageName } from "../../src/executor/names.ts";
 import { realSystem } from "../../src/system/real.ts";
 import { Root } from "../../src/system/root.ts";
 import type { System } from "../../src/system/system.ts";
