@@ -3,7 +3,7 @@
 import type { Logger } from "../log/logger.ts";
 import type { ResourceFetcher } from "../resource/index.ts";
 import type { System } from "../system/system.ts";
-import type { KernelArgs } from "./cmdline.ts";
+import type { KernelArgs } from "./kernel_args.ts";
 
 /** What a provider found. */
 export type ProviderResult =

@@ -40,6 +40,7 @@ import {
 import { describeTable, formatPartitionPath, planPartitions, type PartitionPlan } from "../disks/partitions.ts";
 import { buildMdadmCreate, formatRaidPath } from "../disks/raid.ts";
 import { step, type PlanEntry, type Stage, type StageContext } from "../executor/stage.ts";
+import { pollUntil } from "../system/poll.ts";
 import { check, type CommandResult } from "../system/system.ts";
 
 /** True when the config asks the disks stage for anything. */
@@ -115,11 +116,10 @@ async function syncKernel(ctx: StageContext, dev: BlockDevice, plan: PartitionPl
   if (isUdevRunning()) await waitForUdev(ctx, dev.path);
   if (touched.length === 0) return;
   const want = new Map((plan.after?.partitions ?? []).map((p) => [p.number, p]));
-  const deadline = Date.now() + Math.min(readDeviceTimeoutMs(ctx.system.env), 30_000);
-  let delay = 2;
-  for (;;) {
+  let problems: string[] = [];
+  const inLine = await pollUntil(() => {
     const kernel = readKernelPartitions(dev);
-    const problems: string[] = [];
+    problems = [];
     for (const n of touched) {
       const k = kernel.get(n);
       const w = want.get(n);
@@ -133,11 +133,9 @@ async function syncKernel(ctx: StageContext, dev: BlockDevice, plan: PartitionPl
         problems.push(`partition ${n} is at ${k.start}+${k.size} in the kernel, expected ${w.start}+${w.size}`);
       } else if (!existsSync(join("/dev", k.name)) && !existsSync(node)) problems.push(`"${node}" does not exist`);
     }
-    if (problems.length === 0) return;
-    if (Date.now() >= deadline) throw new Error(`Cannot see the new partitions of "${dev.path}": ${problems.join("; ")}`);
-    await Bun.sleep(delay);
-    delay = Math.min(delay * 2, 100);
-  }
+    return problems.length === 0 ? true : undefined;
+  }, { timeoutMs: Math.min(readDeviceTimeoutMs(ctx.system.env), 30_000), firstMs: 2, maxMs: 100 });
+  if (!inLine) throw new Error(`Cannot see the new partitions of "${dev.path}": ${problems.join("; ")}`);
 }
 
 async function partitionDisk(ctx: StageContext, device: string, disk: Disk) {

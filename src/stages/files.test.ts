@@ -39,7 +39,8 @@ beforeEach(() => {
   mkdirSync(root);
   mkdirSync(outside);
   lines = [];
-  system = fakeSystem({ env: {} });
+  // The account tools run for real, inside the temporary root (--root).
+  system = fakeSystem({ env: {}, real: true });
 });
 afterEach(() => rmSync(base, { recursive: true, force: true }));
 
@@ -53,7 +54,7 @@ const ownerOf = (p: string) => {
 };
 
 function ctx(config: Config, env: Record<string, string> = {}): StageContext {
-  if (Object.keys(env).length > 0) system = fakeSystem({ env });
+  if (Object.keys(env).length > 0) system = fakeSystem({ env, real: true });
   return {
     config,
     root,

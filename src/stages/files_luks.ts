@@ -13,19 +13,19 @@ const CRYPTTAB = "/etc/crypttab";
 export async function writeLuksTargetFiles(ctx: StageContext, root: Root): Promise<void> {
   const records = ctx.state.luks;
   if (records.length === 0) return;
-  const withKeys = records.filter((r) => r.key !== undefined);
-  if (withKeys.length > 0 && !root.lstat(LUKS_KEY_DIR)) root.mkdirAll(LUKS_KEY_DIR, 0o700);
-  for (const r of withKeys) {
+  for (const r of records) {
+    if (r.key === undefined) continue;
     const path = `${LUKS_KEY_DIR}/${r.name}`;
     if (root.lstat(path)) throw new Error(`Cannot write the key file "${path}": a file exists there already`);
-    const key = Buffer.from(r.key!, "base64");
-    await ctx.log.op(`writing the key file "${path}"`, () => root.writeFile(path, { mode: 0o600, uid: 0, gid: 0 }, (sink) => sink.write(key)));
+    const key = Buffer.from(r.key, "base64");
+    await ctx.log.op(`writing the key file "${path}"`, () =>
+      root.writeFileWithParents(path, { mode: 0o600, uid: 0, gid: 0 }, (sink) => sink.write(key), { parentMode: 0o700 }),
+    );
   }
   const existing = root.readFile(CRYPTTAB) ?? Buffer.alloc(0);
   const added = Buffer.from(records.map((r) => r.crypttab).join(""));
-  root.mkdirAll("/etc", 0o755);
   await ctx.log.op(`appending ${records.length} line(s) to "${CRYPTTAB}"`, () =>
-    root.writeFile(CRYPTTAB, { mode: 0o600, uid: 0, gid: 0 }, (sink) => {
+    root.writeFileWithParents(CRYPTTAB, { mode: 0o600, uid: 0, gid: 0 }, (sink) => {
       sink.write(existing);
       sink.write(added);
     }),

@@ -16,7 +16,8 @@ import { dirname } from "node:path";
 import type { Directory, File, Link, NodeUser, Resource, Storage } from "../config/types.ts";
 import type { PlanEntry } from "../executor/stage.ts";
 import type { FetchOptions } from "../resource/types.ts";
-import { cleanPath, pathDepth, Root, type WriteSink } from "../system/root.ts";
+import { cleanPath, pathDepth } from "../system/paths.ts";
+import { Root, type WriteSink } from "../system/root.ts";
 import { resolveOwner, type UserLookup } from "../users/owners.ts";
 
 export const DEFAULT_FILE_MODE = 0o644;
@@ -141,20 +142,8 @@ export function decideLink(l: Link, st: Stats | null, target: { stats: Stats | n
     return { action: "fail", reason: `a ${describeStats(st)} that is not "${l.target}" exists there and overwrite is false` };
   }
   if (!st.isSymbolicLink()) return { action: "fail", reason: `a ${describeStats(st)} exists there and overwrite is false` };
-  if (target.text !== null && cleanTarget(target.text) === cleanTarget(l.target ?? "")) return { action: "keep", existing: "symlink" };
+  if (target.text !== null && cleanPath(target.text) === cleanPath(l.target ?? "")) return { action: "keep", existing: "symlink" };
   return { action: "fail", reason: `a symlink to "${target.text}" exists there and overwrite is false` };
-}
-
-/** Link targets compare as cleaned paths ("a//b/" equals "a/b"), relative ones stay relative. */
-function cleanTarget(t: string): string {
-  if (t.startsWith("/")) return cleanPath(t);
-  const out: string[] = [];
-  for (const c of t.split("/")) {
-    if (c === "" || c === ".") continue;
-    if (c === ".." && out.length > 0 && out[out.length - 1] !== "..") out.pop();
-    else out.push(c);
-  }
-  return out.join("/") || ".";
 }
 
 /** What is at a config path right now, with a link's target details. */
@@ -227,26 +216,20 @@ async function applyFile(ctx: NodeApplyContext, e: NodeEntry & { kind: "file" },
     if (f.mode !== null && f.mode !== undefined) root.chmod(e.path, f.mode);
     return;
   }
-  const created = root.mkdirAll(dirname(e.path), DEFAULT_DIRECTORY_MODE);
-  try {
-    await root.writeFile(
-      e.path,
-      { mode, ...owner },
-      async (sink) => {
-        if (kept) {
-          const old = root.readFile(e.path);
-          if (old) sink.write(old);
-        } else if (hasSource(f.contents)) {
-          await fillFrom(ctx, sink, [f.contents!]);
-        }
-        await fillFrom(ctx, sink, appends);
-      },
-      { replaceDirectory: decision.action === "overwrite" },
-    );
-  } catch (err) {
-    root.removeCreated(created);
-    throw err;
-  }
+  await root.writeFileWithParents(
+    e.path,
+    { mode, ...owner },
+    async (sink) => {
+      if (kept) {
+        const old = root.readFile(e.path);
+        if (old) sink.write(old);
+      } else if (hasSource(f.contents)) {
+        await fillFrom(ctx, sink, [f.contents!]);
+      }
+      await fillFrom(ctx, sink, appends);
+    },
+    { parentMode: DEFAULT_DIRECTORY_MODE, replaceDirectory: decision.action === "overwrite" },
+  );
   ctx.users.touched(e.resolved);
 }
 
@@ -256,22 +239,20 @@ async function applyLink(ctx: NodeApplyContext, e: NodeEntry & { kind: "link" },
   const l = e.node;
   if (decision.action === "keep") return;
   if (decision.action === "overwrite") root.removeAll(e.path);
-  const created = root.mkdirAll(dirname(e.path), DEFAULT_DIRECTORY_MODE);
-  try {
-    if (l.hard === true) {
-      await root.link(l.target ?? "", e.path);
-      return;
-    }
-    await root.symlink(l.target ?? "", e.path);
-    const target = root.stat(e.path);
-    const owner = resolveOwner(l.user, l.group, target ? { uid: target.uid, gid: target.gid } : { uid: 0, gid: 0 }, () =>
-      ctx.users.get(),
-    );
-    root.lchown(e.path, owner.uid, owner.gid);
-  } catch (err) {
-    root.removeCreated(created);
-    throw err;
-  }
+  await root.inDirectory(
+    dirname(e.path),
+    async () => {
+      if (l.hard === true) {
+        await root.link(l.target ?? "", e.path);
+        return;
+      }
+      await root.symlink(l.target ?? "", e.path);
+      const target = root.stat(e.path);
+      const owner = resolveOwner(l.user, l.group, target ? { uid: target.uid, gid: target.gid } : { uid: 0, gid: 0 }, () => ctx.users.get());
+      root.lchown(e.path, owner.uid, owner.gid);
+    },
+    DEFAULT_DIRECTORY_MODE,
+  );
 }
 
 /** Creates one node after deciding from the root's state right now. */

@@ -58,14 +58,8 @@ async function writeKeys(ctx: StageContext, root: Root, users: UserDbCache, u: U
     if (!entry) throw new Error(`Cannot add SSH keys to user "${name}": no such user in the root's /etc/passwd`);
     const path = authorizedKeysPath(entry.home, writesKeysFragment(ctx.system.env));
     const owner = { uid: entry.uid, gid: entry.gid };
-    const dir = path.slice(0, path.lastIndexOf("/"));
-    const created = root.mkdirAll(dir, 0o700, owner);
-    try {
-      await root.writeFile(path, { mode: 0o600, ...owner }, (sink) => sink.write(new TextEncoder().encode(authorizedKeysText(keys))));
-    } catch (e) {
-      root.removeCreated(created);
-      throw e;
-    }
+    const text = new TextEncoder().encode(authorizedKeysText(keys));
+    await root.writeFileWithParents(path, { mode: 0o600, ...owner }, (sink) => sink.write(text), { parentMode: 0o700, parentOwner: owner });
   });
 }
 

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { Logger } from "../log/logger.ts";
 import { createFetcher } from "../resource/index.ts";
 import { realSystem } from "../system/real.ts";
-import { parseKernelArgs } from "./cmdline.ts";
-import { cmdlineProvider } from "./kernel_cmdline.ts";
+import { parseKernelArgs } from "./kernel_args.ts";
+import { cmdlineProvider } from "./cmdline_config.ts";
 import type { ProviderContext } from "./types.ts";
 
 // A real labelled ext4 filesystem on a loop device, read by the device provider with the real
