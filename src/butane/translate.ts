@@ -238,6 +238,12 @@ function processTrees(src: Obj, current: Translated, ctx: TranslateContext): voi
     const tree = trees[i]!;
     const yamlPath: ConfigPath = ["storage", "trees", i];
     const err = (message: string) => ctx.report.push(errorAt(yamlPath, message));
+    /** True for a successful read; a failed one is reported. */
+    const succeeded = (r: { ok: true } | { ok: false; message: string }): r is { ok: true } => {
+      if (r.ok) return true;
+      err(r.message);
+      return false;
+    };
     if (!ctx.opts.filesDir) {
       err(NO_FILES_DIR);
       return;
@@ -309,13 +315,9 @@ function processTrees(src: Obj, current: Translated, ctx: TranslateContext): voi
           const source = (f.contents as Obj | undefined)?.source;
           return typeof source === "string" && source !== "";
         });
-        if (!claimed) continue;
+        const data = claimed && readTreeFile(entry.path);
+        if (!claimed || !data || !succeeded(data)) continue;
         const { idx, obj: file } = claimed;
-        const data = readTreeFile(entry.path);
-        if (!data.ok) {
-          err(data.message);
-          continue;
-        }
         const contents = ((file.contents as Obj | undefined) ?? {}) as Obj;
         const { url, compression } = makeDataUrl(data.bytes, contents.compression as string | undefined, true);
         contents.source = url;
@@ -332,13 +334,9 @@ function processTrees(src: Obj, current: Translated, ctx: TranslateContext): voi
         }
       } else if (entry.kind === "symlink") {
         const claimed = claim("links", dest, (l) => typeof l.target === "string" && l.target !== "");
-        if (!claimed) continue;
+        const target = claimed && readLink(entry.path);
+        if (!claimed || !target || !succeeded(target)) continue;
         const { idx, obj: link } = claimed;
-        const target = readLink(entry.path);
-        if (!target.ok) {
-          err(target.message);
-          continue;
-        }
         link.target = target.target;
         ts.add(yamlPath, ["storage", "links", idx, "target"]);
       } else {
