@@ -37,11 +37,10 @@ export interface MergeOptions {
   transcript?: MergeMapping[];
 }
 
-const INTERNAL = configStructure(SPEC_VERSIONS[SPEC_VERSIONS.length - 1]!);
-
 /** Merges a child config into its parent as Ignition does (the internal model's table). */
 export function mergeConfigs(parent: Config, child: Config): Config {
-  return mergeStruct(INTERNAL, parent as Obj, child as Obj) as Config;
+  // The table is built on first use (a few milliseconds): most calls of nexus-init never merge.
+  return mergeStruct(configStructure(SPEC_VERSIONS[SPEC_VERSIONS.length - 1]!), parent as Obj, child as Obj) as Config;
 }
 
 /** Merges `child` over `parent`, both of struct type `type`. */
