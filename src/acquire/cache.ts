@@ -28,14 +28,14 @@ export function writeConfigCache(path: string, config: Config): void {
     throw new Error(`Cannot cache the rendered config "${path}": ${(e as Error).message}`, { cause: e });
   }
   const identity = identityOf(path);
-  if (identity) rememberAs(slotOf(path), identity, config);
+  if (identity) rememberAs(slotOf(path), [identity], config);
 }
 
 /** The cached config, or null when no fetch stage has cached one yet. */
 export function readConfigCache(path: string): Config | null {
   const identity = identityOf(path);
   if (!identity) return null;
-  return rememberParsed(slotOf(path), identity, () => parseCached(path));
+  return rememberParsed(slotOf(path), [identity], () => parseCached(path));
 }
 
 function parseCached(path: string): Config | null {

@@ -31,7 +31,7 @@ function isNotJson(text: string): boolean {
  */
 export function parseAnyConfig(input: string | Uint8Array, opts: AnyConfigOptions = {}): AnyConfigResult {
   const text = typeof input === "string" ? input : new TextDecoder().decode(input);
-  return rememberParsed("document", `${opts.strict === true}\0${opts.filesDir ?? ""}\0${text}`, () => parseText(text, opts));
+  return rememberParsed("document", [opts.strict === true, opts.filesDir, text], () => parseText(text, opts));
 }
 
 /** Parses one config document; throws with every error (never the document) when it is invalid. */
