@@ -1,6 +1,6 @@
-// The engine: runs the stages it is given, in that order, against a target root. `apply` runs them all
-// in one process; at boot each `run --stage` call runs one, with the rendered config cached by
-// the fetch stages and the state file carried in the run directory between calls. Before a
+// The engine: runs the stages it is given, in that order, against a target root. `apply` runs
+// them all in one process; at boot each `run --stage` call runs one, with the rendered config
+// cached by the fetch stages and the state file carried in the run directory between calls. Before a
 // stage acts, its plan is logged; every stage is a logged operation with its duration; after
 // the files stage the result report is written into the root.
 import { NEWEST_STABLE, type Config } from "../config/types.ts";
