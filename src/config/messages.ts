@@ -70,7 +70,7 @@ export const MESSAGES = {
   // files, directories, links
   modeOutOfRange: (mode: number) => `mode must be between 0 and 07777 (decimal 4095), got ${mode}${mode >= 0 ? ` (${octal(mode)})` : ""}`,
   modeSpecialBits: (mode: number, version: string) =>
-    `mode ${octal(mode)} sets setuid, setgid or sticky bits, which spec ${version} does not support (they are supported from spec 3.6.0)`,
+    `mode ${octal(mode)} sets setuid, setgid or sticky bits, which spec ${version} does not support: they are dropped (supported from spec 3.6.0)`,
   overwriteWithoutSource: () => `overwrite is true but contents.source is not set; set a source or set overwrite to false`,
   ownerIdAndName: () => `set either id or name, not both`,
   linkTargetRequired: () => `link target is required`,

@@ -87,6 +87,15 @@ describe("fetch stage", () => {
     expect(files(readConfigCache(paths(ctx).config))).toEqual(["/replaced=R"]);
   });
 
+  test("`fetchStage.run()` drops the special mode bits of a merged child config older than 3.6.0 only", async () => {
+    served.set("/old.ign", JSON.stringify({ ignition: { version: "3.3.0" }, storage: { directories: [{ path: "/old", mode: 0o1777 }], files: [{ path: "/old-tool", mode: 0o4755 }] } }));
+    const ctx = context(JSON.stringify({ ignition: { version: "3.6.0", config: { merge: [{ source: url("/old.ign") }] } }, storage: { directories: [{ path: "/new", mode: 0o1777 }] } }));
+    await fetchStage.run(ctx);
+    const storage = readConfigCache(paths(ctx).config)?.storage;
+    expect(storage?.directories?.map((d) => [d.path, d.mode])).toEqual([["/new", 0o1777], ["/old", 0o777]]);
+    expect(storage?.files?.map((f) => [f.path, f.mode])).toEqual([["/old-tool", 0o755]]);
+  });
+
   test("`fetchStage.run()` merges ignition.config.merge entries in order, recursively", async () => {
     served.set("/m1.ign", JSON.stringify({ ignition: { version: "3.0.0", config: { merge: [{ source: url("/m2.ign") }] } }, storage: { files: [{ path: "/m1", contents: { source: "data:,one" } }] } }));
     served.set("/m2.ign", fileConfig("/m2", "two"));

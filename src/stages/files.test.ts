@@ -219,6 +219,14 @@ describe("files stage: hostile paths never leave the root", () => {
 });
 
 describe("files stage: directories and links", () => {
+  test("run() keeps setuid, setgid and sticky bits of spec 3.6 after giving nodes their owner", async () => {
+    await filesStage.run(
+      ctx(cfg({ storage: { directories: [{ path: "/shared", mode: 0o3775, user: { id: 1000 }, group: { id: 1000 } }], files: [{ path: "/bin/tool", mode: 0o6755, user: { id: 1000 }, group: { id: 1000 }, contents: { source: "data:,x" } }] } })),
+    );
+    expect([modeOf("shared"), ...ownerOf("shared")]).toEqual([0o3775, 1000, 1000]);
+    expect([modeOf("bin/tool"), ...ownerOf("bin/tool")]).toEqual([0o6755, 1000, 1000]);
+  });
+
   test("run() creates directories shallowest first through existing symlinks", async () => {
     mkdirSync(at("foo"));
     symlinkSync("/", at("foo/bar"));
