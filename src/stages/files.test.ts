@@ -378,6 +378,17 @@ describe("files stage: users, groups and keys", () => {
 });
 
 describe("files stage: units", () => {
+  test("run() removes an enablement directory its disabling left empty, and keeps one still in use", async () => {
+    mkdirSync(at("etc/systemd/system/multi-user.target.wants"), { recursive: true });
+    mkdirSync(at("etc/systemd/system/timers.target.wants"), { recursive: true });
+    symlinkSync("/usr/lib/systemd/system/a.service", at("etc/systemd/system/multi-user.target.wants/a.service"));
+    symlinkSync("/usr/lib/systemd/system/t.timer", at("etc/systemd/system/timers.target.wants/t.timer"));
+    symlinkSync("/usr/lib/systemd/system/u.timer", at("etc/systemd/system/timers.target.wants/u.timer"));
+    await filesStage.run(ctx(cfg({ systemd: { units: [{ name: "a.service", enabled: false }, { name: "t.timer", enabled: false }] } })));
+    expect(existsSync(at("etc/systemd/system/multi-user.target.wants"))).toBe(false);
+    expect(readdirSync(at("etc/systemd/system/timers.target.wants"))).toEqual(["u.timer"]);
+  });
+
   test("run() writes units and drop-ins, masks, unmasks and writes sorted presets", async () => {
     mkdirSync(at("etc/systemd/system/multi-user.target.wants"), { recursive: true });
     mkdirSync(at("usr/lib/systemd/system"), { recursive: true });

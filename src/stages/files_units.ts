@@ -53,7 +53,8 @@ function describeUnitAction(a: UnitAction): string {
 
 /**
  * Removes the symlinks that enable a unit: entries named after it in the .wants, .requires and
- * .upholds directories of /etc/systemd/system, and alias symlinks there pointing at it.
+ * .upholds directories of /etc/systemd/system, and alias symlinks there pointing at it. A
+ * directory left empty goes too, as `systemctl disable` (which Ignition runs) removes it.
  * Returns the paths removed.
  */
 export function removeEnablementSymlinks(root: Root, unit: string): string[] {
@@ -67,6 +68,10 @@ export function removeEnablementSymlinks(root: Root, unit: string): string[] {
       if (root.lstat(link)?.isSymbolicLink()) {
         root.unlink(link);
         removed.push(link);
+        if (root.readdir(path).length === 0) {
+          root.removeAll(path);
+          removed.push(path);
+        }
       }
     } else if (st.isSymbolicLink() && name !== unit) {
       const target = root.readlink(path);
