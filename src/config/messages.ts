@@ -109,6 +109,11 @@ export const MESSAGES = {
     `unsupported filesystem format ${quote(format)} in spec ${version}; expected ${listOr(allowed)}`,
   fsFormatRequired: (fields: readonly string[]) => `format is required when ${listAnd(fields)} ${fields.length > 1 ? "are" : "is"} set`,
   fsLabelNeedsFormat: () => `a filesystem label needs a format`,
+  fsLabelNotSupported: (format: string) => `a ${format} filesystem has no label`,
+  virtiofsTagTooLong: (bytes: number) => `a virtiofs tag (the device) must be at most 36 bytes, got ${bytes}`,
+  fsUuidNeedsBlockDevice: (format: string) => `uuid applies to filesystems on block devices, not to ${format}`,
+  fsWipeNeedsBlockDevice: (format: string) => `wipeFilesystem applies to filesystems on block devices, not to ${format}`,
+  fsOptionsNeedBlockDevice: (format: string) => `options (mkfs options) apply to filesystems on block devices, not to ${format}`,
   fsLabelTooLong: (format: string, max: number, bytes: number) => `${format} labels must be at most ${max} bytes, got ${bytes}`,
   fsOverwritesPartitions: (device: string, diskAt: string) =>
     `filesystem on ${quote(device)} overwrites the partitions that ${diskAt} creates on the same device`,

@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Config, Disk, Filesystem, Luks } from "../config/types.ts";
+import { isBlockDeviceFilesystem, type Config, type Disk, type Filesystem, type Luks } from "../config/types.ts";
 import {
   inspectBlockDevice,
   readDeviceUsage,
@@ -43,10 +43,15 @@ import { step, type PlanEntry, type Stage, type StageContext } from "../executor
 import { pollUntil } from "../system/poll.ts";
 import { check, type CommandResult } from "../system/system.ts";
 
+/** The filesystems the disks stage creates: those on block devices (not virtiofs shares). */
+function blockFilesystems(config: Config): Filesystem[] {
+  return (config.storage?.filesystems ?? []).filter(isBlockDeviceFilesystem);
+}
+
 /** True when the config asks the disks stage for anything. */
 export function hasDiskWork(config: Config): boolean {
   const s = config.storage;
-  return (s?.disks?.length ?? 0) + (s?.raid?.length ?? 0) + (s?.filesystems?.length ?? 0) + (s?.luks?.length ?? 0) > 0;
+  return (s?.disks?.length ?? 0) + (s?.raid?.length ?? 0) + blockFilesystems(config).length + (s?.luks?.length ?? 0) > 0;
 }
 
 /** Runs a command as a logged operation; fails with the command's output. */
@@ -332,7 +337,7 @@ async function createFilesystem(ctx: StageContext, fs: Filesystem, device: strin
 }
 
 async function createFilesystems(ctx: StageContext): Promise<void> {
-  const fss = ctx.config.storage?.filesystems ?? [];
+  const fss = blockFilesystems(ctx.config);
   if (fss.length === 0) return;
   const resolved = await waitFor(ctx, "filesystem", fss.map((f) => f.device ?? ""));
   // Filesystems are created concurrently, as in Ignition; every failure is reported.
@@ -388,7 +393,7 @@ async function planEntries(ctx: StageContext): Promise<PlanEntry[]> {
   for (const luks of ctx.config.storage?.luks ?? []) {
     add(luks.wipeVolume ? "create-luks" : "create-or-reuse-luks", luks.device ?? "", `volume "${luks.name}"${hasClevis(luks.clevis) ? " bound with clevis" : ""}`);
   }
-  for (const fs of ctx.config.storage?.filesystems ?? []) {
+  for (const fs of blockFilesystems(ctx.config)) {
     if (!fs.format) continue;
     const device = await resolveDevice(fs.device ?? "", lookup);
     if (!device || repartitioned.has(device) || !statSync(device).isBlockDevice()) {

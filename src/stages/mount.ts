@@ -6,6 +6,7 @@
 import { lstatSync, mkdirSync } from "node:fs";
 import { join, posix } from "node:path";
 import { blkidLookup, readDeviceTimeoutMs, waitForDevices } from "../disks/devices.ts";
+import { isBlockDeviceFilesystem } from "../config/types.ts";
 import { buildMountArgs, planMounts } from "../disks/mounts.ts";
 import type { Stage, StageContext } from "../executor/stage.ts";
 import type { StageState } from "../executor/state.ts";
@@ -45,14 +46,16 @@ function mkdirNotated(root: string, rel: string, state: StageState): void {
 async function mountAll(ctx: StageContext): Promise<void> {
   const mounts = planMounts(ctx.config.storage?.filesystems ?? []);
   if (mounts.length === 0) return;
-  const devices = await ctx.log.op("waiting for filesystem devices", () =>
-    waitForDevices([...new Set(mounts.map((m) => m.device))], blkidLookup(ctx.system), readDeviceTimeoutMs(ctx.system.env)),
+  // A virtiofs share is named by its tag, not a block device: nothing to wait for.
+  const blockDevices = [...new Set(mounts.filter((m) => isBlockDeviceFilesystem(m)).map((m) => m.device))];
+  const devices = blockDevices.length === 0 ? new Map<string, string>() : await ctx.log.op("waiting for filesystem devices", () =>
+    waitForDevices(blockDevices, blkidLookup(ctx.system), readDeviceTimeoutMs(ctx.system.env)),
   );
   for (const m of mounts) {
     const host = join(ctx.root, m.path);
     checkOnlyDirectories(host);
     mkdirNotated(ctx.root, m.path, ctx.state);
-    const device = devices.get(m.device)!;
+    const device = devices.get(m.device) ?? m.device;
     await ctx.log.op(`mounting "${m.device}" at "${host}" with type "${m.format}" and options "${m.options.join(",")}"`, async () =>
       check(await ctx.system.run("mount", buildMountArgs(m, device, host))),
     );
