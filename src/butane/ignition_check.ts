@@ -44,7 +44,6 @@ const IGNITION_WORDING: Partial<Record<MessageKey, string>> = {
   partitionNumberCollides: "partition numbers collide",
   partitionLabelCollides: "cannot use the same partition label twice",
   partitionsOverlap: "partitions overlap",
-  partitionZeroWithShouldNotExist: "shouldExist is false for a partition and other partition(s) has start or size 0",
   partitionShouldNotExistWithOthers: "shouldExist specified false with other options also specified",
   partitionNeedsNumberOrLabel: "a partition number >= 1 or a label must be specified",
   partitionLabelTooLong: "partition labels may not exceed 36 characters",

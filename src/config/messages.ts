@@ -89,8 +89,6 @@ export const MESSAGES = {
   partitionNumberCollides: (n: number, firstAt: string) => `partition number ${n} is already used at ${firstAt}`,
   partitionLabelCollides: (label: string, firstAt: string) => `partition label ${quote(label)} is already used at ${firstAt}`,
   partitionsOverlap: (otherAt: string) => `partition overlaps ${otherAt} (both have a fixed startMiB and sizeMiB)`,
-  partitionZeroWithShouldNotExist: () =>
-    `partition number 0 ("next free number") on a disk where a partition has shouldExist false may pick the number of a deleted partition; give every partition a number`,
   partitionShouldNotExistWithOthers: (fields: readonly string[]) =>
     `a partition with shouldExist false is only identified by its number; remove ${listOr(fields)}`,
   partitionNeedsNumberOrLabel: () => `a partition needs a number of 1 or more, or a label`,

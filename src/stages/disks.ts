@@ -79,7 +79,12 @@ function planDisk(dev: BlockDevice, disk: Disk) {
   );
 }
 
-/** The partx calls that bring the kernel's view of a disk in line with `after`. */
+/**
+ * The partx calls that bring the kernel's view of a disk in line with `after`: a partition the
+ * table no longer has is deleted; one that moved is deleted and added again (partx can only
+ * resize a partition in place); one whose size alone changed is updated; a missing one is
+ * added. Partitions in use (`keep`) are left alone.
+ */
 export function planKernelSync(
   kernel: ReadonlyMap<number, { start: number; size: number }>,
   after: GptTable | null,
@@ -90,10 +95,16 @@ export function planKernelSync(
   for (const [n, k] of kernel) {
     if (keep.includes(n)) continue;
     const w = want.get(n);
-    if (!w) out.delete.push(n);
-    else if (w.start !== k.start || w.size !== k.size) out.update.push(n);
+    if (!w) {
+      out.delete.push(n);
+    } else if (w.start !== k.start) {
+      out.delete.push(n);
+      out.add.push(n);
+    } else if (w.size !== k.size) {
+      out.update.push(n);
+    }
   }
-  for (const n of want.keys()) if (!kernel.has(n)) out.add.push(n);
+  for (const n of want.keys()) if (!kernel.has(n) && !keep.includes(n)) out.add.push(n);
   for (const l of Object.values(out)) l.sort((a, b) => a - b);
   return out;
 }
@@ -103,43 +114,55 @@ async function waitForUdev(ctx: StageContext, device: string): Promise<void> {
   await runLogged(ctx, `waiting for udev to process "${device}"`, { cmd: "udevadm", args: ["trigger", "--settle", device] });
 }
 
-/** Tells the kernel about changed partitions and waits until it shows the new layout. */
-async function syncKernel(ctx: StageContext, dev: BlockDevice, plan: PartitionPlan, active: readonly number[]): Promise<void> {
-  const changes = planKernelSync(readKernelPartitions(dev), plan.after, active);
-  for (const [op, numbers] of [["delete", changes.delete], ["update", changes.update], ["add", changes.add]] as const) {
-    for (const n of numbers) {
-      // Failure here is not fatal by itself (as in Ignition): the check below decides.
-      const r = await ctx.system.run("partx", [`--${op}`, "--nr", String(n), dev.path]);
-      ctx.log.info(`told the kernel to ${op} partition ${n} of "${dev.path}"${r.code !== 0 ? ` (partx: ${r.stderr.trim()})` : ""}`);
-    }
+/** What still differs between the kernel's view of a disk and the table it should show. */
+function kernelMismatch(dev: BlockDevice, after: GptTable | null, keep: readonly number[]): string[] {
+  const kernel = readKernelPartitions(dev);
+  const problems: string[] = [];
+  for (const [n, k] of kernel) {
+    if (!keep.includes(n) && !after?.partitions.some((p) => p.number === n)) problems.push(`partition ${n} still exists in the kernel`);
   }
-  // Closing the disk after writing makes udevd synthesize change events (or reread the table
-  // itself) asynchronously; a plain `udevadm settle` can run before those are queued. Trigger
-  // our own event on the disk and wait for it, as Ignition does, so udev has caught up.
-  const touched = [...changes.delete, ...changes.update, ...changes.add];
-  if (touched.length === 0 && !plan.writesTable && !plan.wipeTable) return;
-  if (isUdevRunning()) await waitForUdev(ctx, dev.path);
-  if (touched.length === 0) return;
-  const want = new Map((plan.after?.partitions ?? []).map((p) => [p.number, p]));
+  for (const w of after?.partitions ?? []) {
+    if (keep.includes(w.number)) continue;
+    const k = kernel.get(w.number);
+    const node = formatPartitionPath(dev.path, w.number);
+    if (!k) problems.push(`partition ${w.number} is not known to the kernel`);
+    else if (k.start !== w.start || k.size !== w.size) problems.push(`partition ${w.number} is at ${k.start}+${k.size} in the kernel, expected ${w.start}+${w.size}`);
+    else if (!existsSync(join("/dev", k.name)) && !existsSync(node)) problems.push(`"${node}" does not exist`);
+  }
+  return problems;
+}
+
+/**
+ * Brings the kernel's view of a disk in line with its new table and waits until it shows it.
+ * udev may reread the table on its own at any moment (it watches the disk being written), so
+ * the kernel may already have seen some changes, or see them while partx runs: each look
+ * compares the kernel's partitions with the table again and tells partx only what still
+ * differs, until nothing does (Ignition PR 2234 lets partx fail and checks afterwards).
+ */
+async function syncKernel(ctx: StageContext, dev: BlockDevice, plan: PartitionPlan, active: readonly number[]): Promise<void> {
+  const wrote = plan.writesTable || plan.wipeTable;
+  // Closing the disk after writing makes udevd reread it (or synthesize change events)
+  // asynchronously: let that happen first, as Ignition waits for udev, so it does not undo
+  // what partx does below.
+  if (wrote && isUdevRunning()) await waitForUdev(ctx, dev.path);
   let problems: string[] = [];
-  const inLine = await pollUntil(() => {
-    const kernel = readKernelPartitions(dev);
-    problems = [];
-    for (const n of touched) {
-      const k = kernel.get(n);
-      const w = want.get(n);
-      const node = formatPartitionPath(dev.path, n);
-      if (!w) {
-        if (k) problems.push(`partition ${n} still exists in the kernel`);
-        continue;
+  const inLine = await pollUntil(
+    async () => {
+      problems = kernelMismatch(dev, plan.after, active);
+      if (problems.length === 0) return true;
+      const changes = planKernelSync(readKernelPartitions(dev), plan.after, active);
+      for (const [op, numbers] of [["delete", changes.delete], ["update", changes.update], ["add", changes.add]] as const) {
+        for (const n of numbers) {
+          // A failure here is not fatal by itself: the next look decides.
+          const r = await ctx.system.run("partx", [`--${op}`, "--nr", String(n), dev.path]);
+          ctx.log.info(`told the kernel to ${op} partition ${n} of "${dev.path}"${r.code !== 0 ? ` (partx: ${r.stderr.trim()})` : ""}`);
+        }
       }
-      if (!k) problems.push(`partition ${n} is not known to the kernel`);
-      else if (k.start !== w.start || k.size !== w.size) {
-        problems.push(`partition ${n} is at ${k.start}+${k.size} in the kernel, expected ${w.start}+${w.size}`);
-      } else if (!existsSync(join("/dev", k.name)) && !existsSync(node)) problems.push(`"${node}" does not exist`);
-    }
-    return problems.length === 0 ? true : undefined;
-  }, { timeoutMs: Math.min(readDeviceTimeoutMs(ctx.system.env), 30_000), firstMs: 2, maxMs: 100 });
+      if (isUdevRunning()) await waitForUdev(ctx, dev.path);
+      return undefined;
+    },
+    { timeoutMs: Math.min(readDeviceTimeoutMs(ctx.system.env), 30_000), firstMs: 2, maxMs: 100 },
+  );
   if (!inLine) throw new Error(`Cannot see the new partitions of "${dev.path}": ${problems.join("; ")}`);
 }
 

@@ -53,11 +53,6 @@ function checkDisk(ctx: RuleContext, at: IssuePath, d: Disk): void {
       if (overlaps) ctx.error([...at, "partitions", o.j], MESSAGES.partitionsOverlap(describeAt([...at, "partitions", p.j])));
     }
   }
-
-  // Documented as disallowed, but Ignition accepts it (upstream's own tests rely on that).
-  if (parts.some((p) => (p.number ?? 0) === 0) && parts.some((p) => p.shouldExist === false)) {
-    ctx.warning([...at, "partitions"], MESSAGES.partitionZeroWithShouldNotExist());
-  }
 }
 
 function checkPartition(ctx: RuleContext, at: IssuePath, p: Partition): void {
