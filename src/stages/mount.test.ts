@@ -2,7 +2,7 @@
 // nor formats them and the mount stage mounts them by tag. The host kernel cannot mount
 // virtiofs, so mount(8) is answered by the fake System; any other command fails the test.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../config/index.ts";
@@ -25,8 +25,7 @@ function context(system: FakeSystem): StageContext {
     }),
   );
   if (!r.ok) throw new Error(r.issues.map((i) => i.message).join("; "));
-  const root = join(work, `root-${Date.now()}`);
-  mkdirSync(root);
+  const root = mkdtempSync(join(work, "root-"));
   return { config: r.config, root, system, log: new Logger(() => {}), fetcher: createFetcher({ offline: true }), platform: "file", state: emptyState() };
 }
 
