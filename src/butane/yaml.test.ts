@@ -148,7 +148,7 @@ describe("parseYaml() errors", () => {
     ["a sequence entry inside a mapping", "a: 1\n- b\n", "did not find expected key"],
     ["an unknown escape", 'a: "\\q"\n', "found unknown escape character"],
     ["a reserved indicator", "a: @x\n", "found character that cannot start any token"],
-    ["content after the root collection", "- a\nb: 1\n", "did not find expected <document start>"],
+    ["content after the root collection", "- a\nb: 1\n", "did not find expected '-' indicator"],
     ["a control character", "a: \u0007\n", "control characters are not allowed"],
   ];
   for (const [what, text, problem] of cases) {
