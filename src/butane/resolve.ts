@@ -158,10 +158,11 @@ function parseGoInt(s: string): number | bigint | null {
   return exactInt(big);
 }
 
+/** Go's strconv.ParseFloat(s, 64) for decimal text: out-of-range values are errors, not ±Inf. */
 function parseGoFloat(s: string): number | null {
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) && !/^[+-]?(inf|infinity|nan)$/i.test(s)) return null;
-  const v = Number(s.replace(/^\+/, ""));
-  return Number.isNaN(v) && !/nan/i.test(s) ? null : v;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return null;
+  const v = Number(s);
+  return Number.isFinite(v) ? v : null;
 }
 
 /**
