@@ -208,8 +208,10 @@ class Scanner {
   private col = 0;
   /** Line breaks since the last other character (line comments only follow a token directly). */
   private newlines = 0;
-  /** Every token so far; `head` is the next one to hand out (numbers are absolute indexes). */
-  private readonly tokens: Token[] = [];
+  /** Tokens not yet handed out (and a few before); tokens[i] is token number base + i. */
+  private tokens: Token[] = [];
+  private base = 0;
+  /** Number of the next token to hand out. */
   private head = 0;
   private available = false;
   private streamStartProduced = false;
@@ -218,6 +220,7 @@ class Scanner {
   private readonly indents: number[] = [];
   private simpleKeyAllowed = false;
   private readonly simpleKeys: SimpleKey[] = [];
+  /** Simple keys (their index in simpleKeys) by the number of their first token. */
   private readonly keysByToken = new Map<number, number>();
 
   constructor(text: string) {
@@ -258,6 +261,24 @@ class Scanner {
     this.newlines = 0;
   }
 
+  /** Moves to `to` on the current line (no line breaks in between). */
+  private skipTo(to: number): void {
+    this.col += to - this.pos;
+    this.pos = to;
+    this.newlines = 0;
+  }
+
+  /** The end of the current line's content (the index of its break, or of the input's end). */
+  private lineEnd(): number {
+    const src = this.src;
+    let p = this.pos;
+    for (;;) {
+      const c = src.charCodeAt(p);
+      if (c === 10 || c === 13 || c === 0x85 || c === 0x2028 || c === 0x2029 || Number.isNaN(c)) return p;
+      p++;
+    }
+  }
+
   private skipLine(): void {
     if (this.ch() === "\r" && this.ch(1) === "\n") this.pos += 2;
     else if (isBreak(this.ch())) this.pos++;
@@ -290,24 +311,34 @@ class Scanner {
   /** The next token (scanning as far as go-yaml does before handing it out). */
   peek(): Token {
     if (!this.available) this.fetchMoreTokens();
-    return this.tokens[this.head]!;
+    return this.tokens[this.head - this.base]!;
   }
 
   /** Consumes the token `peek` returned. */
   skipToken(): void {
     this.available = false;
     this.head++;
+    // Drop tokens handed out long ago, so that insertions stay cheap.
+    if (this.head - this.base > 256) {
+      this.tokens = this.tokens.slice(this.head - this.base);
+      this.base = this.head;
+    }
+  }
+
+  /** Number the next token pushed will get. */
+  private get count(): number {
+    return this.base + this.tokens.length;
   }
 
   private insert(at: number, token: Token): void {
-    if (at < 0 || at >= this.tokens.length) this.tokens.push(token);
-    else this.tokens.splice(at, 0, token);
+    if (at < 0 || at >= this.count) this.tokens.push(token);
+    else this.tokens.splice(at - this.base, 0, token);
   }
 
   private fetchMoreTokens(): void {
     for (;;) {
       // go-yaml keeps two tokens beyond the head, more while the head may still be a simple key.
-      if (this.head < this.tokens.length - 2) {
+      if (this.head < this.count - 2) {
         const k = this.keysByToken.get(this.head);
         if (k === undefined || !this.simpleKeyIsValid(this.simpleKeys[k]!)) break;
       }
@@ -325,9 +356,11 @@ class Scanner {
       this.push(T.StreamStart, this.mark(), this.mark());
       return;
     }
-    const scanMark = this.mark();
+    const scanPos = this.pos;
+    const scanLine = this.line;
+    const scanCol = this.col;
     this.scanToNextToken();
-    this.unrollIndent(this.col, scanMark);
+    if (this.indent > this.col && this.flowLevel === 0) this.unrollIndent(this.col, { index: scanPos, line: scanLine, column: scanCol });
     const c = this.ch();
     if (c === "\0" && this.pos >= this.src.length) return this.fetchStreamEnd();
     if (this.col === 0) {
@@ -378,8 +411,8 @@ class Scanner {
     this.fail(this.mark(), "found character that cannot start any token");
   }
 
-  private push(type: TokenType, start: Mark, end: Mark, extra: Partial<Token> = {}): void {
-    this.tokens.push({ type, start, end, ...extra });
+  private push(type: TokenType, start: Mark, end: Mark, value?: string, suffix?: string): void {
+    this.tokens.push({ type, start, end, value, suffix });
   }
 
   // ---- simple keys and indentation ----
@@ -399,7 +432,7 @@ class Scanner {
     const key: SimpleKey = {
       possible: true,
       required: this.flowLevel === 0 && this.indent === this.col,
-      tokenNumber: this.tokens.length,
+      tokenNumber: this.count,
       mark: this.mark(),
     };
     this.removeSimpleKey();
@@ -416,7 +449,7 @@ class Scanner {
   }
 
   private increaseFlowLevel(): void {
-    this.simpleKeys.push({ possible: false, required: false, tokenNumber: this.tokens.length, mark: this.mark() });
+    this.simpleKeys.push({ possible: false, required: false, tokenNumber: this.count, mark: this.mark() });
     this.flowLevel++;
     if (this.flowLevel > MAX_DEPTH) this.fail(this.simpleKeys[this.simpleKeys.length - 1]!.mark, `exceeded max depth of ${MAX_DEPTH}`);
   }
@@ -461,7 +494,7 @@ class Scanner {
   // skipping whatever blanks, tabs and empty lines lie between them.
   private skipComments(): void {
     for (;;) {
-      while (!isBreakz(this.ch())) this.skip();
+      this.skipTo(this.lineEnd());
       let p = this.pos;
       let found = -1;
       for (let peek = 0; peek < COMMENT_PEEK; peek++, p++) {
@@ -599,7 +632,7 @@ class Scanner {
     if (name === "" || !(isBlankz(this.ch()) || "?:,]}%@`".includes(this.ch()))) {
       this.fail(start, "did not find expected alphabetic or numeric character");
     }
-    this.push(type, start, end, { value: name });
+    this.push(type, start, end, name);
   }
 
   private fetchTag(): void {
@@ -625,7 +658,7 @@ class Scanner {
       }
     }
     if (!isBlankz(this.ch())) this.fail(start, "did not find expected whitespace or line break");
-    this.push(T.Tag, start, this.mark(), { value: handle, suffix });
+    this.push(T.Tag, start, this.mark(), handle, suffix);
   }
 
   private scanTagHandle(directive: boolean, start: Mark): string {
@@ -790,7 +823,7 @@ class Scanner {
       trailingBreaks = "";
       leadingBlank = isBlank(this.ch());
       const from = this.pos;
-      while (!isBreakz(this.ch())) this.skip();
+      this.skipTo(this.lineEnd());
       out += this.src.slice(from, this.pos);
       if (this.pos >= this.src.length) break;
       leadingBreak = this.readLine();
@@ -842,9 +875,12 @@ class Scanner {
           out += this.scanEscape(start);
         } else {
           const from = this.pos;
-          while (!isBlankz(this.ch()) && this.ch() !== quote && this.ch() !== "\\" && this.ch() !== "'") this.skip();
-          if (this.pos === from) this.skip();
-          out += this.src.slice(from, this.pos);
+          const src = this.src;
+          let p = from;
+          for (let d = src[p] ?? "\0"; !isBlankz(d) && d !== quote && d !== "\\" && d !== "'"; d = src[++p] ?? "\0");
+          if (p === from) p++;
+          this.skipTo(p);
+          out += src.slice(from, p);
         }
       }
       if (this.ch() === quote) break;
@@ -926,13 +962,16 @@ class Scanner {
           }
         }
         const from = this.pos;
+        const src = this.src;
+        let p = from;
         for (;;) {
-          const d = this.ch();
-          if (isBlankz(d) || (d === ":" && isBlankz(this.ch(1))) || (flow && ",?[]{}".includes(d))) break;
-          this.skip();
+          const d = src[p] ?? "\0";
+          if (isBlankz(d) || (d === ":" && isBlankz(src[p + 1] ?? "\0")) || (flow && ",?[]{}".includes(d))) break;
+          p++;
         }
-        if (this.pos === from) this.skip();
-        out += this.src.slice(from, this.pos);
+        if (p === from) p++;
+        this.skipTo(p);
+        out += src.slice(from, p);
         end = this.mark();
       }
       if (!(isBlank(this.ch()) || isBreak(this.ch()))) break;
@@ -973,8 +1012,9 @@ class Parser {
     throw new YamlFailure(problem, "parser", contextMark, problemMark);
   }
 
-  private is(t: Token, ...types: TokenType[]): boolean {
-    return types.includes(t.type);
+  private is(t: Token, a: TokenType, b: TokenType, c: TokenType = a, d: TokenType = a, e: TokenType = a): boolean {
+    const x = t.type;
+    return x === a || x === b || x === c || x === d || x === e;
   }
 
   parseFirstDocument(): YamlNode | null {
@@ -1063,27 +1103,37 @@ class Parser {
         tag = d.prefix + tagToken.suffix;
       }
     }
-    const base = (): Omit<YamlScalar, "kind" | "value" | "style"> => {
-      const b: Omit<YamlScalar, "kind" | "value" | "style"> = { line: start.line + 1, col: start.column + 1 };
-      if (tag !== "" && tag !== "!") b.tag = tag.startsWith(CORE_PREFIX) ? "!!" + tag.slice(CORE_PREFIX.length) : tag;
-      if (anchor !== undefined) b.anchor = anchor;
-      return b;
-    };
-    const register = <N extends YamlNode>(n: N): N => {
-      if (anchor !== undefined) this.anchors.set(anchor, n);
-      return n;
-    };
-    if (indentless && token.type === T.BlockEntry) return this.parseIndentlessSequence(register({ kind: "seq", items: [], ...base() }));
-    if (token.type === T.Scalar) {
-      this.s.skipToken();
-      return register({ kind: "scalar", value: token.value!, style: token.style!, ...base() });
+    const shortTag = tag === "" || tag === "!" ? undefined : tag.startsWith(CORE_PREFIX) ? "!!" + tag.slice(CORE_PREFIX.length) : tag;
+    const line = start.line + 1;
+    const col = start.column + 1;
+    let node: YamlNode | undefined;
+    if (indentless && token.type === T.BlockEntry) node = { kind: "seq", items: [], line, col };
+    else if (token.type === T.Scalar) node = { kind: "scalar", value: token.value!, style: token.style!, line, col };
+    else if (token.type === T.FlowSequenceStart || (block && token.type === T.BlockSequenceStart)) node = { kind: "seq", items: [], line, col };
+    else if (token.type === T.FlowMappingStart || (block && token.type === T.BlockMappingStart)) node = { kind: "map", pairs: [], line, col };
+    else if (anchor !== undefined || tag !== "") node = { kind: "scalar", value: "", style: "plain", line, col };
+    if (node === undefined) this.fail("did not find expected node content", token.start, start);
+    if (shortTag !== undefined) node.tag = shortTag;
+    if (anchor !== undefined) {
+      node.anchor = anchor;
+      this.anchors.set(anchor, node);
     }
-    if (token.type === T.FlowSequenceStart) return this.parseFlowSequence(register({ kind: "seq", items: [], ...base() }));
-    if (token.type === T.FlowMappingStart) return this.parseFlowMapping(register({ kind: "map", pairs: [], ...base() }));
-    if (block && token.type === T.BlockSequenceStart) return this.parseBlockSequence(register({ kind: "seq", items: [], ...base() }));
-    if (block && token.type === T.BlockMappingStart) return this.parseBlockMapping(register({ kind: "map", pairs: [], ...base() }));
-    if (anchor !== undefined || tag !== "") return register({ kind: "scalar", value: "", style: "plain", ...base() });
-    this.fail("did not find expected node content", token.start, start);
+    if (node.kind === "scalar") {
+      if (token.type === T.Scalar) this.s.skipToken();
+      return node;
+    }
+    switch (token.type) {
+      case T.BlockEntry:
+        return this.parseIndentlessSequence(node as YamlSeq);
+      case T.FlowSequenceStart:
+        return this.parseFlowSequence(node as YamlSeq);
+      case T.FlowMappingStart:
+        return this.parseFlowMapping(node as YamlMap);
+      case T.BlockSequenceStart:
+        return this.parseBlockSequence(node as YamlSeq);
+      default:
+        return this.parseBlockMapping(node as YamlMap);
+    }
   }
 
   private parseBlockSequence(seq: YamlSeq): YamlSeq {
