@@ -200,6 +200,32 @@ const ESCAPES: Record<string, string> = {
   P: "\u2029",
 };
 
+/** Blanks and line breaks read between the words of a flow or plain scalar. */
+interface Gap {
+  whitespaces: string;
+  leadingBreak: string;
+  trailingBreaks: string;
+  /** A line break was read (the words are on different lines). */
+  leadingBlanks: boolean;
+}
+
+function newGap(): Gap {
+  return { whitespaces: "", leadingBreak: "", trailingBreaks: "", leadingBlanks: false };
+}
+
+/** A gap as the scalar's text: blanks kept on one line, one break folded to a space. */
+function foldGap(gap: Gap): string {
+  let out: string;
+  if (gap.leadingBlanks) {
+    out = gap.leadingBreak.startsWith("\n") ? (gap.trailingBreaks === "" ? " " : gap.trailingBreaks) : gap.leadingBreak + gap.trailingBreaks;
+  } else {
+    out = gap.whitespaces;
+  }
+  gap.whitespaces = gap.leadingBreak = gap.trailingBreaks = "";
+  gap.leadingBlanks = false;
+  return out;
+}
+
 /** Turns text into tokens on demand, as libyaml's scanner does (`peek`, `skip`). */
 class Scanner {
   private readonly src: string;
@@ -851,13 +877,11 @@ class Scanner {
     const quote = single ? "'" : '"';
     this.skip();
     let out = "";
-    let leadingBreak = "";
-    let trailingBreaks = "";
-    let whitespaces = "";
+    const gap = newGap();
     for (;;) {
       if (this.atDocumentIndicator()) this.fail(start, "found unexpected document indicator");
       if (this.ch() === "\0" && this.pos >= this.src.length) this.fail(start, "found unexpected end of stream");
-      let leadingBlanks = false;
+      gap.leadingBlanks = false;
       while (!isBlankz(this.ch())) {
         const c = this.ch();
         if (single && c === "'" && this.ch(1) === "'") {
@@ -869,7 +893,7 @@ class Scanner {
         } else if (!single && c === "\\" && isBreak(this.ch(1))) {
           this.skip();
           this.skipLine();
-          leadingBlanks = true;
+          gap.leadingBlanks = true;
           break;
         } else if (!single && c === "\\") {
           out += this.scanEscape(start);
@@ -884,27 +908,8 @@ class Scanner {
         }
       }
       if (this.ch() === quote) break;
-      while (isBlank(this.ch()) || isBreak(this.ch())) {
-        if (isBlank(this.ch())) {
-          if (!leadingBlanks) whitespaces += this.read();
-          else this.skip();
-        } else if (!leadingBlanks) {
-          whitespaces = "";
-          leadingBreak = this.readLine();
-          leadingBlanks = true;
-        } else {
-          trailingBreaks += this.readLine();
-        }
-      }
-      if (leadingBlanks) {
-        if (leadingBreak.startsWith("\n")) out += trailingBreaks === "" ? " " : trailingBreaks;
-        else out += leadingBreak + trailingBreaks;
-        leadingBreak = "";
-        trailingBreaks = "";
-      } else {
-        out += whitespaces;
-        whitespaces = "";
-      }
+      this.readGap(gap, null);
+      out += foldGap(gap);
     }
     this.skip();
     return { type: T.Scalar, start, end: this.mark(), value: out, style: single ? "single" : "double" };
@@ -928,6 +933,23 @@ class Scanner {
     return String.fromCodePoint(code);
   }
 
+  /** Reads the blanks and line breaks between words; `onIndentTab` sees tabs after a break. */
+  private readGap(gap: Gap, onIndentTab: (() => void) | null): void {
+    while (isBlank(this.ch()) || isBreak(this.ch())) {
+      if (isBlank(this.ch())) {
+        if (gap.leadingBlanks && onIndentTab && this.ch() === "\t") onIndentTab();
+        if (!gap.leadingBlanks) gap.whitespaces += this.read();
+        else this.skip();
+      } else if (!gap.leadingBlanks) {
+        gap.whitespaces = "";
+        gap.leadingBreak = this.readLine();
+        gap.leadingBlanks = true;
+      } else {
+        gap.trailingBreaks += this.readLine();
+      }
+    }
+  }
+
   private fetchPlainScalar(): void {
     this.saveSimpleKey();
     this.simpleKeyAllowed = false;
@@ -939,28 +961,14 @@ class Scanner {
     let end = this.mark();
     const indent = this.indent + 1;
     let out = "";
-    let leadingBreak = "";
-    let trailingBreaks = "";
-    let whitespaces = "";
-    let leadingBlanks = false;
+    const gap = newGap();
     const flow = this.flowLevel > 0;
     for (;;) {
       if (this.atDocumentIndicator() || this.ch() === "#") break;
       while (!isBlankz(this.ch())) {
         const c = this.ch();
         if ((c === ":" && isBlankz(this.ch(1))) || (flow && ",?[]{}".includes(c))) break;
-        if (leadingBlanks || whitespaces !== "") {
-          if (leadingBlanks) {
-            if (leadingBreak.startsWith("\n")) out += trailingBreaks === "" ? " " : trailingBreaks;
-            else out += leadingBreak + trailingBreaks;
-            leadingBreak = "";
-            trailingBreaks = "";
-            leadingBlanks = false;
-          } else {
-            out += whitespaces;
-            whitespaces = "";
-          }
-        }
+        out += foldGap(gap);
         const from = this.pos;
         const src = this.src;
         let p = from;
@@ -975,24 +983,12 @@ class Scanner {
         end = this.mark();
       }
       if (!(isBlank(this.ch()) || isBreak(this.ch()))) break;
-      while (isBlank(this.ch()) || isBreak(this.ch())) {
-        if (isBlank(this.ch())) {
-          if (leadingBlanks && this.col < indent && this.ch() === "\t") {
-            this.fail(start, "found a tab character that violates indentation");
-          }
-          if (!leadingBlanks) whitespaces += this.read();
-          else this.skip();
-        } else if (!leadingBlanks) {
-          whitespaces = "";
-          leadingBreak = this.readLine();
-          leadingBlanks = true;
-        } else {
-          trailingBreaks += this.readLine();
-        }
-      }
+      this.readGap(gap, () => {
+        if (this.col < indent) this.fail(start, "found a tab character that violates indentation");
+      });
       if (!flow && this.col < indent) break;
     }
-    if (leadingBlanks) this.simpleKeyAllowed = true;
+    if (gap.leadingBlanks) this.simpleKeyAllowed = true;
     return { type: T.Scalar, start, end, value: out, style: "plain" };
   }
 }
@@ -1192,18 +1188,28 @@ class Parser {
     }
   }
 
+  /**
+   * The first token of a flow collection's next entry, past its `,`; null at the collection's
+   * end (`end`), which is then consumed.
+   */
+  private nextFlowEntry(end: TokenType, first: boolean, mark: Mark): Token | null {
+    let token = this.s.peek();
+    if (token.type !== end && !first) {
+      if (token.type !== T.FlowEntry) this.fail(`did not find expected ',' or '${end === T.FlowSequenceEnd ? "]" : "}"}'`, token.start, mark);
+      this.s.skipToken();
+      token = this.s.peek();
+    }
+    if (token.type !== end) return token;
+    this.s.skipToken();
+    return null;
+  }
+
   private parseFlowSequence(seq: YamlSeq): YamlSeq {
     const mark = this.s.peek().start;
     this.s.skipToken();
     for (let first = true; ; first = false) {
-      let token = this.s.peek();
-      if (token.type === T.FlowSequenceEnd) break;
-      if (!first) {
-        if (token.type !== T.FlowEntry) this.fail("did not find expected ',' or ']'", token.start, mark);
-        this.s.skipToken();
-        token = this.s.peek();
-      }
-      if (token.type === T.FlowSequenceEnd) break;
+      let token = this.nextFlowEntry(T.FlowSequenceEnd, first, mark);
+      if (token === null) return seq;
       if (token.type !== T.Key) {
         seq.items.push(this.parseNode(false, false));
         continue;
@@ -1229,22 +1235,14 @@ class Parser {
       map.pairs.push({ key, value: value ?? this.emptyScalar(valueToken.start) });
       seq.items.push(map);
     }
-    this.s.skipToken();
-    return seq;
   }
 
   private parseFlowMapping(map: YamlMap): YamlMap {
     const mark = this.s.peek().start;
     this.s.skipToken();
     for (let first = true; ; first = false) {
-      let token = this.s.peek();
-      if (token.type === T.FlowMappingEnd) break;
-      if (!first) {
-        if (token.type !== T.FlowEntry) this.fail("did not find expected ',' or '}'", token.start, mark);
-        this.s.skipToken();
-        token = this.s.peek();
-      }
-      if (token.type === T.FlowMappingEnd) break;
+      let token = this.nextFlowEntry(T.FlowMappingEnd, first, mark);
+      if (token === null) return map;
       let key: YamlNode;
       let value: YamlNode;
       if (token.type === T.Key) {
@@ -1265,7 +1263,5 @@ class Parser {
       }
       map.pairs.push({ key, value });
     }
-    this.s.skipToken();
-    return map;
   }
 }
