@@ -162,6 +162,26 @@ describe("parseYaml() errors", () => {
     });
   }
 
+  test("parseYaml() gives go-yaml's message and the line and column where reading stopped", () => {
+    const r = parseYaml("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /a\n     mode: 1\n");
+    expect(r.ok ? null : r.error).toEqual({ message: "yaml: line 4: did not find expected '-' indicator", line: 6, col: 6 });
+  });
+
+  const goYamlDepartures: [string, string, string | null][] = [
+    ["a tab after a sequence dash", "-\tx\n", "yaml: found character that cannot start any token"],
+    ["an escaped slash", 'a: "\\/"\n', "yaml: found unknown escape character"],
+    ["a %YAML 1.2 header", "%YAML 1.2\n---\na: 1\n", "yaml: found incompatible YAML document"],
+    ["a comment right after a block scalar indicator", "a: |#c\n  x\n", null],
+    ["an escaped apostrophe", "a: \"it\\'s\"\n", null],
+    ["a simple key longer than 1024 characters", `${"k".repeat(1025)}: v\n`, "yaml: mapping values are not allowed in this context"],
+  ];
+  for (const [what, text, message] of goYamlDepartures) {
+    test(`parseYaml() reads ${what} as go-yaml does`, () => {
+      const r = parseYaml(text);
+      expect(r.ok ? null : r.error.message).toBe(message);
+    });
+  }
+
   test("parseYaml() reports a mis-indented collection on go-yaml's line", () => {
     const r = parseYaml("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/a\n     contents: [\n");
     expect(r.ok ? "" : r.error.message).toBe("yaml: line 4: did not find expected '-' indicator");
