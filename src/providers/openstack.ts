@@ -26,40 +26,32 @@ export function ipv6Interfaces(): string[] {
     .map(([name]) => name);
 }
 
-/** OpenStack's metadata service: IPv4 and every IPv6 link-local route at once; the first answer wins. */
+/**
+ * OpenStack's metadata service over IPv4 and every IPv6 link-local route at once: the first
+ * route that answers (user data, or 404: none) wins and the others stop; when all fail, the
+ * last failure is thrown.
+ */
 async function openstackMetadata(ctx: ProviderContext, signal: AbortSignal): Promise<Uint8Array | null> {
   const v4 = metadataUrl("openstack", ctx.system.env) + OPENSTACK_METADATA_PATH;
   const v6 = metadataUrl("openstackV6", ctx.system.env) + OPENSTACK_METADATA_PATH;
-  const tries = [{ url: v4, zone: undefined as string | undefined }, ...ipv6Interfaces().map((zone) => ({ url: v6, zone }))];
+  const routes = [{ url: v4, zone: undefined as string | undefined }, ...ipv6Interfaces().map((zone) => ({ url: v6, zone }))];
   const stop = new AbortController();
   const both = AbortSignal.any([signal, stop.signal]);
-  let notFound = false;
-  const errors: unknown[] = [];
-  const answer = await new Promise<Uint8Array | null>((resolve) => {
-    let pending = tries.length;
-    for (const t of tries) {
-      readMetadata(ctx, `the openstack metadata service${t.zone ? ` (via ${t.zone})` : ""}`, {
-        url: t.url,
-        route: t.zone ? { zone: t.zone } : undefined,
-        signal: both,
-      }).then(
+  return new Promise<Uint8Array | null>((resolve, reject) => {
+    let pending = routes.length;
+    for (const r of routes) {
+      const what = `the openstack metadata service${r.zone ? ` (via ${r.zone})` : ""}`;
+      readMetadata(ctx, what, { url: r.url, route: r.zone ? { zone: r.zone } : undefined, signal: both }).then(
         (body) => {
-          if (body === null) notFound = true;
-          else {
-            stop.abort();
-            resolve(body);
-          }
-          if (--pending === 0) resolve(null);
+          stop.abort();
+          resolve(body);
         },
         (e) => {
-          errors.push(e);
-          if (--pending === 0) resolve(null);
+          if (--pending === 0) reject(e);
         },
       );
     }
   });
-  if (answer || notFound) return answer;
-  throw errors.at(-1);
 }
 
 /** The address of the DHCP server of the first lease found (systemd-networkd's, then udhcpc's). */
