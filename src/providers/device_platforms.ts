@@ -32,7 +32,10 @@ export const APPLEHV_VSOCK = "VSOCK-CONNECT:2:1024";
 export const applehvProvider: Provider = {
   name: "applehv",
   async fetch(ctx) {
-    if (!existsSync(hostPath("vsockDevice", ctx.system.env))) await runStep(ctx, "loading the vsock kernel module", "modprobe", ["vsock"]);
+    // The virtio transport too: the LiveCD initramfs's udev loads modules only for disks and NICs.
+    if (!existsSync(hostPath("vsockDevice", ctx.system.env))) {
+      await runStep(ctx, "loading the vsock kernel modules", "modprobe", ["-a", "vsock", "vmw_vsock_virtio_transport"]);
+    }
     const request = "GET / HTTP/1.1\r\nHost: d\r\nAccept: application/json\r\nConnection: close\r\n\r\n";
     const r = await ctx.log.op(`GET / over ${APPLEHV_VSOCK}`, () => ctx.system.run("socat", ["-", APPLEHV_VSOCK], { stdin: request, secret: true }));
     const source = `applehv vsock ${APPLEHV_VSOCK}`;
