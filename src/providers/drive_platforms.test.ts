@@ -6,8 +6,11 @@ import { NeedNetError } from "../resource/index.ts";
 import { findNeedNet } from "../acquire/neednet.ts";
 import { fakeSystem } from "../system/fake.ts";
 import { azureProvider, azurestackProvider } from "./azure.ts";
-import { ibmcloudProvider, kubevirtProvider, nutanixProvider, powervsProvider, proxmoxveProvider } from "./drive_platforms.ts";
-import { brightboxProvider, cloudstackProvider, openstackProvider } from "./openstack.ts";
+import { cloudstackProvider } from "./cloudstack.ts";
+import { ibmcloudProvider, nutanixProvider, powervsProvider } from "./drive_platforms.ts";
+import { kubevirtProvider } from "./kubevirt.ts";
+import { proxmoxveProvider } from "./proxmoxve.ts";
+import { brightboxProvider, openstackProvider } from "./openstack.ts";
 import { acquireOn, providerContext, scratchEnv } from "./test_support.ts";
 import type { Provider, ProviderResult } from "./types.ts";
 

@@ -5,8 +5,13 @@
 import { akamaiProvider } from "./akamai.ts";
 import { awsProvider } from "./aws.ts";
 import { azureProvider, azurestackProvider } from "./azure.ts";
-import { applehvProvider, nvidiabluefieldProvider, zvmProvider } from "./device_platforms.ts";
-import { ibmcloudProvider, kubevirtProvider, nutanixProvider, powervsProvider, proxmoxveProvider } from "./drive_platforms.ts";
+import { applehvProvider } from "./applehv.ts";
+import { cloudstackProvider } from "./cloudstack.ts";
+import { kubevirtProvider } from "./kubevirt.ts";
+import { nvidiabluefieldProvider } from "./nvidiabluefield.ts";
+import { proxmoxveProvider } from "./proxmoxve.ts";
+import { zvmProvider } from "./zvm.ts";
+import { ibmcloudProvider, nutanixProvider, powervsProvider } from "./drive_platforms.ts";
 import {
   aliyunProvider,
   digitaloceanProvider,
@@ -19,7 +24,7 @@ import {
   vultrProvider,
 } from "./http_platforms.ts";
 import { hypervProvider } from "./hyperv.ts";
-import { brightboxProvider, cloudstackProvider, openstackProvider } from "./openstack.ts";
+import { brightboxProvider, openstackProvider } from "./openstack.ts";
 import { virtualboxProvider } from "./virtualbox.ts";
 import { vmwareProvider } from "./vmware.ts";
 import { getKernelArg, type KernelArgs } from "./kernel_args.ts";
