@@ -12,7 +12,7 @@ import { applehvProvider } from "./applehv.ts";
 import { nvidiabluefieldProvider } from "./nvidiabluefield.ts";
 import { findIgnSpoolFile, zvmProvider } from "./zvm.ts";
 import { KVP_MSG_SIZE, KVP_OP_REGISTER1, KVP_OP_SET, readKvpPairs, type KvpChannel } from "./hv_kvp.ts";
-import { hypervProviderWith } from "./hyperv.ts";
+import { hypervProvider, hypervProviderWith } from "./hyperv.ts";
 import { readOvfProperties } from "./ovf_env.ts";
 import { acquireOn, providerContext, scratchEnv } from "./test_support.ts";
 import type { ProviderResult } from "./types.ts";
@@ -237,6 +237,11 @@ describe("hyperv KVP (hv_kvp device)", () => {
       { pool: 0, key: "ignition.config.0", value: CONFIG.slice(0, 10) },
     ]);
     expect(text(await provider.fetch(ctx))).toBe(CONFIG);
+  });
+
+  test("`hypervProvider.fetch()` without the KVP device (not Hyper-V) is an error naming the platform and device", async () => {
+    const env = scratchEnv({ NEXUS_PATH_HV_UTILS_DRIVER: "/", NEXUS_PATH_HV_KVP_DEVICE: "/nonexistent/hv_kvp" });
+    await expect(hypervProvider.fetch(providerContext("hyperv", env))).rejects.toThrow(/platform "hyperv" from KVP \/nonexistent\/hv_kvp: .*(ENOENT|no such file)/i);
   });
 
   test("`hypervProvider.fetch()`: no key is no config, and the pools are still written", async () => {

@@ -38,13 +38,15 @@ export function hypervProviderWith(open: (path: string) => KvpChannel): Provider
       }
       const device = hostPath("hvKvpDevice", ctx.system.env);
       let pairs: KvpPair[];
-      const channel = open(device);
       try {
-        pairs = await readKvpPairs(channel);
+        const channel = open(device);
+        try {
+          pairs = await readKvpPairs(channel);
+        } finally {
+          channel.close();
+        }
       } catch (e) {
         throw new Error(`Cannot fetch config on platform "hyperv" from KVP ${device}: ${(e as Error).message}`, { cause: e });
-      } finally {
-        channel.close();
       }
       const dir = hostPath("hvKvpPoolDir", ctx.system.env);
       const files: ProviderFile[] = POOLS.map((pool) => ({
