@@ -1,6 +1,7 @@
 // Config documents as users hand them to nexus-init: Ignition JSON, or Butane YAML translated in
 // memory. Every reader of configs (validate, apply, plan, the providers) goes through here.
 import { parseConfig, type Issue, type ParseOptions, type ParseResult } from "../config/index.ts";
+import { looksLikeProgram, PROGRAM_REFUSAL } from "../config/program.ts";
 import { isButane, reportToIssues, translateButane } from "./index.ts";
 
 export interface AnyConfigOptions extends ParseOptions {
@@ -40,6 +41,7 @@ export function parseAnyConfig(input: string | Uint8Array, opts: AnyConfigOption
 }
 
 function parseText(text: string, opts: AnyConfigOptions): AnyConfigResult {
+  if (looksLikeProgram(text)) return { ok: false, issues: [{ severity: "error", path: [], message: PROGRAM_REFUSAL }], format: "ignition" };
   const first = text.trimStart()[0];
   const maybeJson = first === "{" || first === "[";
   if (!maybeJson && first !== undefined && isButane(text)) return parseButane(text, opts);
