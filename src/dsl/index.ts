@@ -1,0 +1,53 @@
+// The typed provisioning library: what `import { … } from "nexus"` gives a program. The
+// `nexus` CLI serves this module to the programs it runs; `nexus new` writes its type
+// declarations next to a project so editors and tsc resolve it with no npm install.
+export {
+  certificateAuthority,
+  directory,
+  disk,
+  dropin,
+  file,
+  filesystem,
+  fragment,
+  group,
+  kernelArguments,
+  link,
+  luks,
+  mergeConfig,
+  mkDefault,
+  mkForce,
+  proxy,
+  raid,
+  renderUnitSections,
+  replaceConfig,
+  service,
+  system,
+  timeouts,
+  unit,
+  user,
+  type ConfigReferenceOptions,
+  type DirectoryOptions,
+  type DiskOptions,
+  type DropinOptions,
+  type FileOptions,
+  type FilesystemOptions,
+  type Gate,
+  type GroupOptions,
+  type IniValue,
+  type InstallSection,
+  type LinkOptions,
+  type LuksOptions,
+  type Owner,
+  type RaidOptions,
+  type Section,
+  type ServiceOptions,
+  type ServiceSection,
+  type UnitOptions,
+  type UnitSection,
+  type UnitText,
+  type UserOptions,
+} from "./builders.ts";
+export type { Part, Parts, System, SystemOptions } from "./parts.ts";
+export { param, read, remote, requiredParam, secret, text, type Contents, type LocalFile, type Remote, type Secret, type Text } from "./values.ts";
+export { SPECS, type AbsolutePath, type Latest, type NeedsSpec, type Spec } from "./spec.generated.ts";
+export type * as ignition from "./spec.generated.ts";
