@@ -4,7 +4,7 @@
 // (mkForce > normal > mkDefault) wins, identical values merge, and different values at the same
 // priority are a conflict naming both lines. Lists of strings are joined; keyed lists (drop-ins,
 // partitions, tang servers, HTTP headers) merge entry by entry.
-import { formatOrigin, type Origin } from "../dsl/origin.ts";
+import type { Origin } from "../dsl/origin.ts";
 import type { PartData, PartKind, Rank } from "../dsl/parts.ts";
 import { contentsKey, holdsSecret, isValue, stableJson, VALUE, type Contents } from "../dsl/values.ts";
 
@@ -222,11 +222,11 @@ export function composeParts(parts: readonly PartData[]): Composed {
   return { entries, conflicts: composer.conflicts };
 }
 
-const RANK_HINT = "make one of them mkDefault(…) (a default the other overrides) or mkForce(…) (wins over normal declarations), or declare the same value in both";
+/** How to resolve a conflict. */
+export const CONFLICT_HINT =
+  "make one of them mkDefault(…) (a default the other overrides) or mkForce(…) (wins over normal declarations), or declare the same value in both";
 
-/** A conflict as the user reads it: both lines and how to resolve it. */
-export function formatConflict(c: Conflict, cwd = process.cwd()): string {
-  const what = c.field === "" ? `${c.entry} is declared as different kinds` : `${c.entry}: "${c.field}" is declared twice with different values`;
-  const lines = c.sides.map((s) => `  at ${formatOrigin(s.origin, cwd)}${s.shown ? `: ${s.shown}` : ""}`);
-  return `${what}\n${lines.join("\n")}\n  hint: ${RANK_HINT}`;
+/** What a conflict is about, in one line (its declarations are listed below it). */
+export function describeConflict(c: Conflict): string {
+  return c.field === "" ? `${c.entry} is declared as different kinds` : `${c.entry}: "${c.field}" is declared twice with different values`;
 }

@@ -7,7 +7,7 @@ import { SPEC_VERSIONS, type SpecVersion } from "../config/types.ts";
 import { formatOrigin, type Origin } from "../dsl/origin.ts";
 import type { PartData, SystemOptions } from "../dsl/parts.ts";
 import { declaredParams, knownSecrets, secretValue, setParams } from "../dsl/values.ts";
-import { composeParts, formatConflict } from "./compose.ts";
+import { composeParts, CONFLICT_HINT, describeConflict } from "./compose.ts";
 import { emitConfig, originsAt } from "./emit.ts";
 import { atLeast, featureUses, neededSpec, newerSpec, type FeatureUse } from "./gate.ts";
 import { loadProgram, ProgramError, type LoadedProgram } from "./load.ts";
@@ -28,8 +28,8 @@ export interface Diagnostic {
   origins: Origin[];
   /** The JSON path of the output it concerns, when it concerns one. */
   path?: IssuePath;
-  /** Further lines printed below the message (each declaration of a conflict, a hint). */
-  detail?: string[];
+  /** Further lines below the message: each declaration of a conflict (with its value), a hint. */
+  detail?: ({ origin?: Origin; shown: string } | string)[];
 }
 
 export interface ProvisionOptions {
@@ -64,7 +64,8 @@ export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
   const [first, ...rest] = d.origins;
   const where = first ? `${formatOrigin(first, cwd)}: ` : "";
   const path = d.path && d.path.length > 0 ? ` [${d.path.join(".")}]` : "";
-  const lines = [`${where}${d.severity}: ${d.message}${path}`, ...rest.map((o) => `  also declared at ${formatOrigin(o, cwd)}`), ...(d.detail ?? [])];
+  const detail = (d.detail ?? []).map((x) => (typeof x === "string" ? `  ${x}` : `  at ${formatOrigin(x.origin, cwd)}${x.shown ? `: ${x.shown}` : ""}`));
+  const lines = [`${where}${d.severity}: ${d.message}${path}`, ...rest.map((o) => `  also declared at ${formatOrigin(o, cwd)}`), ...detail];
   return redactSecrets(lines.join("\n"));
 }
 
@@ -156,9 +157,8 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
 
   const composed = composeParts(parts);
   for (const c of composed.conflicts) {
-    const [message, ...detail] = formatConflict(c).split("\n");
     const first = c.sides.find((s) => s.origin)?.origin;
-    diagnostics.push({ ...err(message!, first ? [first] : []), detail });
+    diagnostics.push({ ...err(describeConflict(c), first ? [first] : []), detail: [...c.sides, `hint: ${CONFLICT_HINT}`] });
   }
   const { target, spec } = chooseOptions(programs, opts, diagnostics);
 

@@ -13,8 +13,13 @@ import { contentsKey, type Contents, type LocalFile, type Secret, type Text } fr
 /** T, or NeedsSpec<M> when V is older than M: a declaration the target spec lacks entirely. */
 export type Gate<V extends Spec, M extends Spec, T> = [V] extends [Before<M>] ? NeedsSpec<M> : T;
 
-/** A node's owner: a name, an id, or Ignition's `{ id, name }`. */
-export type Owner = string | number | { id?: number; name?: string };
+/** A node's owner: a name, an id, or Ignition's `{ id }` or `{ name }` (never both). */
+export type Owner = string | number | { id: number; name?: never } | { name: string; id?: never };
+
+/** Clevis: TPM2, tang servers and a threshold, or a custom pin instead of all of them. */
+export type ClevisOptions<V extends Spec = Latest> =
+  | (Omit<S.Clevis<V>, "custom"> & { custom?: never })
+  | (Pick<S.Clevis<V>, "custom"> & { tpm2?: never; tang?: never; threshold?: never });
 
 /** Unit-file text: a string, a local file, or a `text` template. */
 export type UnitText = string | LocalFile | Text;
@@ -52,7 +57,9 @@ export type UserOptions<V extends Spec = Latest> = Omit<S.PasswdUser<V>, "name" 
 export type GroupOptions<V extends Spec = Latest> = Omit<S.PasswdGroup<V>, "name" | "passwordHash"> & { passwordHash?: string | Secret };
 export type DiskOptions<V extends Spec = Latest> = Omit<S.Disk<V>, "device">;
 export type RaidOptions<V extends Spec = Latest> = Omit<S.Raid<V>, "name">;
-export type LuksOptions<V extends Spec = Latest> = Omit<S.Luks<V>, "name" | "keyFile"> & {
+export type LuksOptions<V extends Spec = Latest> = Omit<S.Luks<V>, "name" | "keyFile" | "clevis"> & {
+  /** Bind the volume with clevis so it unlocks itself. */
+  clevis?: ClevisOptions<V>;
   /** The volume key: a secret, a local file, or a remote resource (random when unset). */
   keyFile?: Contents<V>;
 };

@@ -25,6 +25,7 @@ export {
   timeouts,
   unit,
   user,
+  type ClevisOptions,
   type ConfigReferenceOptions,
   type DirectoryOptions,
   type DiskOptions,
