@@ -35,7 +35,7 @@ setup: deps node-deps
 COMPILE := $(BUN) build --compile --target=bun-linux-x64-baseline --bytecode --format=esm --sourcemap
 NEXUS_ASSETS := build/nexus-assets/types.json build/nexus-assets/tslib.json
 
-build: dist/nexus-init dist/nexus
+build: dist/nexus-init dist/nexus dist/demo.ign
 dist/nexus-init: node_modules/.install.stamp $(SRC) package.json
 	@mkdir -p dist
 	# --compile embeds the Bun runtime; never strip the result (it would become the bare bun CLI).
@@ -49,6 +49,10 @@ $(NEXUS_ASSETS) &: node_modules/.install.stamp scripts/build-nexus-assets.ts $(f
 dist/nexus: node_modules/.install.stamp $(SRC) src/authoring/assets.js $(NEXUS_ASSETS) package.json
 	@mkdir -p dist
 	$(COMPILE) src/nexus.ts --outfile dist/nexus
+
+# The demo machine is a typed program; `make demo` and the QEMU scenarios boot its JSON.
+dist/demo.ign: dist/nexus $(wildcard examples/demo/*)
+	dist/nexus provision examples/demo/system.ts -o $@
 
 check: node-deps
 	$(TSC) --noEmit

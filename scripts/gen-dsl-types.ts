@@ -54,15 +54,19 @@ function emitStruct(table: StructTable, name: string): string {
         return `${indent}/** ${doc?.doc ?? f.name}.${since} */\n${indent}${f.name}?: ${fieldType(f, doc)};`;
       })
       .join("\n");
+  // Omit is applied to each concrete group, never to the gated intersection: an object literal
+  // then stays assignable inside a fragment generic in V (a deferred Since<…> accepts what
+  // both of its branches accept), which Omit over the whole intersection would prevent.
   const groups: string[] = [];
   for (const version of SPEC_VERSIONS) {
     const fields = bySince.get(version);
     if (!fields) continue;
-    if (version === SPEC_VERSIONS[0]) groups.push(`{\n${block(fields, "  ")}\n}`);
-    else groups.push(`Since<V, ${JSON.stringify(version)}, {\n${block(fields, "  ")}\n}>`);
+    const body = `Omit<{\n${block(fields, "  ")}\n}, Drop>`;
+    if (version === SPEC_VERSIONS[0]) groups.push(body);
+    else groups.push(`Since<V, ${JSON.stringify(version)}, ${body}>`);
   }
   const sinceNote = s.since !== SPEC_VERSIONS[0] ? ` Since spec ${s.since}.` : "";
-  return `/** Ignition's ${name} struct.${sinceNote} */\nexport type ${name}<V extends Spec = Latest> = ${groups.join(" & ") || "{}"};\n`;
+  return `/** Ignition's ${name} struct (without the fields named in Drop).${sinceNote} */\nexport type ${name}<V extends Spec = Latest, Drop extends string = never> = ${groups.join(" & ") || "{}"};\n`;
 }
 
 /** The generated module's text. */

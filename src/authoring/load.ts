@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import * as dsl from "../dsl/index.ts";
 import { flattenParts, isSystem, SYSTEM, type PartData, type SystemOptions } from "../dsl/parts.ts";
 import type { Origin } from "../dsl/origin.ts";
+import { declaredParams, redeclareParams, type DeclaredParam } from "../dsl/values.ts";
 
 /** The module name programs import the library by. */
 export const DSL_MODULE = "nexus";
@@ -46,10 +47,20 @@ export class ProgramError extends Error {
   }
 }
 
+// A module runs once per process: a program asked for again gets its first run's declarations,
+// which is only right when its parameters are the same.
+const evaluatedWith = new Map<string, { paramsKey: string; params: DeclaredParam[] }>();
+
 /** Runs one program file and collects its declarations. */
-export async function loadProgram(path: string): Promise<LoadedProgram> {
+export async function loadProgram(path: string, paramsKey = ""): Promise<LoadedProgram> {
   registerDslModule();
   const file = resolve(path);
+  const before = evaluatedWith.get(file);
+  if (before && before.paramsKey !== paramsKey) {
+    throw new ProgramError(file, `Cannot run program "${path}" again with other parameters in this process: run another nexus process`);
+  }
+  if (before) redeclareParams(before.params);
+  const known = new Set(declaredParams().map((p) => p.name));
   let mod: { default?: unknown };
   try {
     mod = (await import(file)) as { default?: unknown };
@@ -58,6 +69,7 @@ export async function loadProgram(path: string): Promise<LoadedProgram> {
     const text = err?.message ?? String(e);
     throw new ProgramError(file, `Cannot run program "${path}": ${text}`, { cause: e });
   }
+  if (!before) evaluatedWith.set(file, { paramsKey, params: declaredParams().filter((p) => !known.has(p.name)) });
   if (!("default" in mod) || mod.default === undefined) {
     throw new ProgramError(file, `Cannot use program "${path}": it has no default export (end it with \`export default system({ … }, [ … ])\`)`);
   }

@@ -142,7 +142,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   const programs: LoadedProgram[] = [];
   for (const file of opts.programs) {
     try {
-      programs.push(await loadProgram(file));
+      programs.push(await loadProgram(file, JSON.stringify([...(opts.params ?? new Map())].sort())));
     } catch (e) {
       if (!(e instanceof ProgramError)) throw e;
       return { ok: false, diagnostics: [err(e.message)] };

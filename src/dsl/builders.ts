@@ -18,13 +18,13 @@ export type Owner = string | number | { id: number; name?: never } | { name: str
 
 /** Clevis: TPM2, tang servers and a threshold, or a custom pin instead of all of them. */
 export type ClevisOptions<V extends Spec = Latest> =
-  | (Omit<S.Clevis<V>, "custom"> & { custom?: never })
-  | (Pick<S.Clevis<V>, "custom"> & { tpm2?: never; tang?: never; threshold?: never });
+  | (S.Clevis<V, "custom"> & { custom?: never })
+  | ({ custom?: S.ClevisCustom<V> } & { tpm2?: never; tang?: never; threshold?: never });
 
 /** Unit-file text: a string, a local file, or a `text` template. */
 export type UnitText = string | LocalFile | Text;
 
-export type FileOptions<V extends Spec = Latest> = Omit<S.File<V>, "path" | "contents" | "append" | "user" | "group"> & {
+export type FileOptions<V extends Spec = Latest> = S.File<V, "path" | "contents" | "append" | "user" | "group"> & {
   /** The file's contents: text, bytes, read("./local"), remote(url, …), a secret, or text`…`. */
   contents?: Contents<V>;
   /** Contents appended to the file, in order. */
@@ -34,40 +34,40 @@ export type FileOptions<V extends Spec = Latest> = Omit<S.File<V>, "path" | "con
   /** Group of the file: a group name, a gid, or `{ id, name }` (default root). */
   group?: Owner;
 };
-export type DirectoryOptions<V extends Spec = Latest> = Omit<S.Directory<V>, "path" | "user" | "group"> & { user?: Owner; group?: Owner };
-export type LinkOptions<V extends Spec = Latest> = Omit<S.Link<V>, "path" | "user" | "group" | "target"> & {
+export type DirectoryOptions<V extends Spec = Latest> = S.Directory<V, "path" | "user" | "group"> & { user?: Owner; group?: Owner };
+export type LinkOptions<V extends Spec = Latest> = S.Link<V, "path" | "user" | "group" | "target"> & {
   /** What the link points to. */
   target: string;
   user?: Owner;
   group?: Owner;
 };
 export type DropinOptions = { name: string; contents?: UnitText };
-export type UnitOptions<V extends Spec = Latest> = Omit<S.Unit<V>, "name" | "contents" | "dropins"> & {
+export type UnitOptions<V extends Spec = Latest> = S.Unit<V, "name" | "contents" | "dropins"> & {
   /** The unit file: text, read("./app.service"), or text`…`. */
   contents?: UnitText;
   /** Drop-in files in <unit>.d/. */
   dropins?: readonly DropinOptions[];
 };
-export type UserOptions<V extends Spec = Latest> = Omit<S.PasswdUser<V>, "name" | "passwordHash" | "sshAuthorizedKeys"> & {
+export type UserOptions<V extends Spec = Latest> = S.PasswdUser<V, "name" | "passwordHash" | "sshAuthorizedKeys"> & {
   /** Password hash in crypt(3) format, or a secret holding one. */
   passwordHash?: string | Secret;
   /** SSH public keys: key lines, or read("./key.pub") (one key per non-comment line). */
   sshAuthorizedKeys?: readonly (string | LocalFile)[];
 };
-export type GroupOptions<V extends Spec = Latest> = Omit<S.PasswdGroup<V>, "name" | "passwordHash"> & { passwordHash?: string | Secret };
-export type DiskOptions<V extends Spec = Latest> = Omit<S.Disk<V>, "device">;
-export type RaidOptions<V extends Spec = Latest> = Omit<S.Raid<V>, "name">;
-export type LuksOptions<V extends Spec = Latest> = Omit<S.Luks<V>, "name" | "keyFile" | "clevis"> & {
+export type GroupOptions<V extends Spec = Latest> = S.PasswdGroup<V, "name" | "passwordHash"> & { passwordHash?: string | Secret };
+export type DiskOptions<V extends Spec = Latest> = S.Disk<V, "device">;
+export type RaidOptions<V extends Spec = Latest> = S.Raid<V, "name">;
+export type LuksOptions<V extends Spec = Latest> = S.Luks<V, "name" | "keyFile" | "clevis"> & {
   /** Bind the volume with clevis so it unlocks itself. */
   clevis?: ClevisOptions<V>;
   /** The volume key: a secret, a local file, or a remote resource (random when unset). */
   keyFile?: Contents<V>;
 };
-export type FilesystemOptions<V extends Spec = Latest> = Omit<S.Filesystem<V>, "device"> & {
+export type FilesystemOptions<V extends Spec = Latest> = S.Filesystem<V, "device"> & {
   /** Also declare a systemd mount (or swap) unit for it, as Butane's with_mount_unit does. */
   withMountUnit?: boolean;
 };
-export type ConfigReferenceOptions<V extends Spec = Latest> = Omit<S.ConfigReference<V>, "source">;
+export type ConfigReferenceOptions<V extends Spec = Latest> = S.ConfigReference<V, "source">;
 
 /** A value or list of strings for one unit-file key; lists repeat the key. */
 export type IniValue = string | number | boolean | readonly (string | number)[];

@@ -24,8 +24,8 @@ export type Since<V extends Spec, M extends Spec, T> = [V] extends [Before<M>] ?
 /** T, or nothing when V is older than M (for values of a closed set). */
 export type SinceValue<V extends Spec, M extends Spec, T> = [V] extends [Before<M>] ? never : T;
 
-/** Ignition's Config struct. */
-export type Config<V extends Spec = Latest> = {
+/** Ignition's Config struct (without the fields named in Drop). */
+export type Config<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Settings of the provisioning run itself: spec version, referenced configs, TLS, proxy, timeouts. */
   ignition?: Ignition<V>;
   /** Disks, partitions, RAID, LUKS volumes, filesystems, files, directories and links. */
@@ -34,13 +34,13 @@ export type Config<V extends Spec = Latest> = {
   systemd?: Systemd<V>;
   /** Users and groups to create, modify or delete. */
   passwd?: Passwd<V>;
-} & Since<V, "3.3.0", {
+}, Drop> & Since<V, "3.3.0", Omit<{
   /** Kernel arguments that must or must not be on the boot entry. Since spec 3.3.0. */
   kernelArguments?: KernelArguments<V>;
-}>;
+}, Drop>>;
 
-/** Ignition's Ignition struct. */
-export type Ignition<V extends Spec = Latest> = {
+/** Ignition's Ignition struct (without the fields named in Drop). */
+export type Ignition<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Spec version of this config, such as 3.6.0. */
   version?: string;
   /** Other configs to merge into this one or to replace it with. */
@@ -49,73 +49,73 @@ export type Ignition<V extends Spec = Latest> = {
   security?: Security<V>;
   /** Time limits for HTTP fetches. */
   timeouts?: Timeouts<V>;
-} & Since<V, "3.1.0", {
+}, Drop> & Since<V, "3.1.0", Omit<{
   /** HTTP(S) proxy used for fetches. Since spec 3.1.0. */
   proxy?: Proxy<V>;
-}>;
+}, Drop>>;
 
-/** Ignition's IgnitionConfig struct. */
-export type IgnitionConfig<V extends Spec = Latest> = {
+/** Ignition's IgnitionConfig struct (without the fields named in Drop). */
+export type IgnitionConfig<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Configs fetched and merged over this one, in order. */
   merge?: readonly ConfigReference<V>[];
   /** A config fetched and used instead of this one. */
   replace?: ConfigReference<V>;
-};
+}, Drop>;
 
-/** Ignition's ConfigReference struct. */
-export type ConfigReference<V extends Spec = Latest> = {
+/** Ignition's ConfigReference struct (without the fields named in Drop). */
+export type ConfigReference<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** URL of the referenced config (data, http(s), tftp, s3, gs, arn); may be omitted for an empty file. */
   source?: string;
   /** Hash the fetched (decompressed) bytes must match. */
   verification?: Verification<V>;
-} & Since<V, "3.1.0", {
+}, Drop> & Since<V, "3.1.0", Omit<{
   /** Compression of the fetched bytes; "gzip" or empty for none. Since spec 3.1.0. */
   compression?: "" | "gzip";
   /** HTTP headers sent when fetching the referenced config over http(s). Since spec 3.1.0. */
   httpHeaders?: readonly HttpHeader<V>[];
-}>;
+}, Drop>>;
 
-/** Ignition's Verification struct. */
-export type Verification<V extends Spec = Latest> = {
+/** Ignition's Verification struct (without the fields named in Drop). */
+export type Verification<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Expected hash as "sha512-<hex>" (or "sha256-<hex>" from spec 3.1.0). */
   hash?: string;
-};
+}, Drop>;
 
-/** Ignition's Security struct. */
-export type Security<V extends Spec = Latest> = {
+/** Ignition's Security struct (without the fields named in Drop). */
+export type Security<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Certificate authorities trusted for HTTPS fetches. */
   tls?: Tls<V>;
-};
+}, Drop>;
 
-/** Ignition's Tls struct. */
-export type Tls<V extends Spec = Latest> = {
+/** Ignition's Tls struct (without the fields named in Drop). */
+export type Tls<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** PEM certificate authorities added to the system trust store for fetches. */
   certificateAuthorities?: readonly CaReference<V>[];
-};
+}, Drop>;
 
-/** Ignition's CaReference struct. */
-export type CaReference<V extends Spec = Latest> = {
+/** Ignition's CaReference struct (without the fields named in Drop). */
+export type CaReference<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** URL of a PEM certificate authority (data, http(s), tftp, s3, gs, arn); may be omitted for an empty file. */
   source?: string;
   /** Hash the fetched (decompressed) bytes must match. */
   verification?: Verification<V>;
-} & Since<V, "3.1.0", {
+}, Drop> & Since<V, "3.1.0", Omit<{
   /** Compression of the fetched bytes; "gzip" or empty for none. Since spec 3.1.0. */
   compression?: "" | "gzip";
   /** HTTP headers sent when fetching a PEM certificate authority over http(s). Since spec 3.1.0. */
   httpHeaders?: readonly HttpHeader<V>[];
-}>;
+}, Drop>>;
 
-/** Ignition's Timeouts struct. */
-export type Timeouts<V extends Spec = Latest> = {
+/** Ignition's Timeouts struct (without the fields named in Drop). */
+export type Timeouts<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Seconds to wait for the response headers of each HTTP request (default 10). */
   httpResponseHeaders?: number;
   /** Seconds an HTTP fetch may take in all, retries included (0: no limit). */
   httpTotal?: number;
-};
+}, Drop>;
 
-/** Ignition's Storage struct. */
-export type Storage<V extends Spec = Latest> = {
+/** Ignition's Storage struct (without the fields named in Drop). */
+export type Storage<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Disks to partition. */
   disks?: readonly Disk<V>[];
   /** Software RAID arrays to create with mdadm. */
@@ -128,23 +128,23 @@ export type Storage<V extends Spec = Latest> = {
   directories?: readonly Directory<V>[];
   /** Symbolic and hard links to create. */
   links?: readonly Link<V>[];
-} & Since<V, "3.2.0", {
+}, Drop> & Since<V, "3.2.0", Omit<{
   /** LUKS2 encrypted volumes to create and open. Since spec 3.2.0. */
   luks?: readonly Luks<V>[];
-}>;
+}, Drop>>;
 
-/** Ignition's Disk struct. */
-export type Disk<V extends Spec = Latest> = {
+/** Ignition's Disk struct (without the fields named in Drop). */
+export type Disk<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Absolute path of the disk device, such as /dev/vda or /dev/disk/by-id/…. */
   device?: AbsolutePath;
   /** Erase the whole partition table before creating partitions. */
   wipeTable?: boolean;
   /** Partitions to create, keep, resize or delete on this disk. */
   partitions?: readonly Partition<V>[];
-};
+}, Drop>;
 
-/** Ignition's Partition struct. */
-export type Partition<V extends Spec = Latest> = {
+/** Ignition's Partition struct (without the fields named in Drop). */
+export type Partition<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** GPT partition name (at most 36 characters). */
   label?: string;
   /** Partition number; 0 means the next free number. */
@@ -161,13 +161,13 @@ export type Partition<V extends Spec = Latest> = {
   wipePartitionEntry?: boolean;
   /** false deletes the partition with this number. */
   shouldExist?: boolean;
-} & Since<V, "3.2.0", {
+}, Drop> & Since<V, "3.2.0", Omit<{
   /** Grow or shrink an existing partition to sizeMiB instead of failing. Since spec 3.2.0. */
   resize?: boolean;
-}>;
+}, Drop>>;
 
-/** Ignition's Raid struct. */
-export type Raid<V extends Spec = Latest> = {
+/** Ignition's Raid struct (without the fields named in Drop). */
+export type Raid<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Array name; the device becomes /dev/md/<name>. */
   name?: string;
   /** RAID level. */
@@ -178,10 +178,10 @@ export type Raid<V extends Spec = Latest> = {
   spares?: number;
   /** Extra mdadm --create options. */
   options?: readonly string[];
-};
+}, Drop>;
 
-/** Ignition's Filesystem struct. */
-export type Filesystem<V extends Spec = Latest> = {
+/** Ignition's Filesystem struct (without the fields named in Drop). */
+export type Filesystem<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Absolute path of the block device (a virtiofs tag for format virtiofs). */
   device?: string;
   /** Filesystem type. */
@@ -196,13 +196,13 @@ export type Filesystem<V extends Spec = Latest> = {
   options?: readonly string[];
   /** Where the filesystem is mounted in the target root during provisioning. */
   path?: AbsolutePath;
-} & Since<V, "3.1.0", {
+}, Drop> & Since<V, "3.1.0", Omit<{
   /** Options for mounting the filesystem during provisioning. Since spec 3.1.0. */
   mountOptions?: readonly string[];
-}>;
+}, Drop>>;
 
-/** Ignition's File struct. */
-export type File<V extends Spec = Latest> = {
+/** Ignition's File struct (without the fields named in Drop). */
+export type File<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Absolute path of the file in the target root. */
   path?: AbsolutePath;
   /** Replace an existing file (default false: an existing file fails the run unless contents are unset). */
@@ -217,39 +217,39 @@ export type File<V extends Spec = Latest> = {
   contents?: FileContents<V>;
   /** Contents appended to the file, in order. */
   append?: readonly FileContents<V>[];
-};
+}, Drop>;
 
-/** Ignition's NodeUser struct. */
-export type NodeUser<V extends Spec = Latest> = {
+/** Ignition's NodeUser struct (without the fields named in Drop). */
+export type NodeUser<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Numeric user id. */
   id?: number;
   /** User name, looked up in the target root. */
   name?: string;
-};
+}, Drop>;
 
-/** Ignition's NodeGroup struct. */
-export type NodeGroup<V extends Spec = Latest> = {
+/** Ignition's NodeGroup struct (without the fields named in Drop). */
+export type NodeGroup<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Numeric group id. */
   id?: number;
   /** Group name, looked up in the target root. */
   name?: string;
-};
+}, Drop>;
 
-/** Ignition's FileContents struct. */
-export type FileContents<V extends Spec = Latest> = {
+/** Ignition's FileContents struct (without the fields named in Drop). */
+export type FileContents<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** URL of the contents (data, http(s), tftp, s3, gs, arn); may be omitted for an empty file. */
   source?: string;
   /** Hash the fetched (decompressed) bytes must match. */
   verification?: Verification<V>;
   /** Compression of the fetched bytes; "gzip" or empty for none. */
   compression?: "" | "gzip";
-} & Since<V, "3.1.0", {
+}, Drop> & Since<V, "3.1.0", Omit<{
   /** HTTP headers sent when fetching the contents over http(s). Since spec 3.1.0. */
   httpHeaders?: readonly HttpHeader<V>[];
-}>;
+}, Drop>>;
 
-/** Ignition's Directory struct. */
-export type Directory<V extends Spec = Latest> = {
+/** Ignition's Directory struct (without the fields named in Drop). */
+export type Directory<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Absolute path of the directory in the target root. */
   path?: AbsolutePath;
   /** Replace an existing non-directory at the path. */
@@ -260,10 +260,10 @@ export type Directory<V extends Spec = Latest> = {
   group?: NodeGroup<V>;
   /** Permission bits, such as 0o755 (default 0o755); special bits need spec 3.6.0. */
   mode?: number;
-};
+}, Drop>;
 
-/** Ignition's Link struct. */
-export type Link<V extends Spec = Latest> = {
+/** Ignition's Link struct (without the fields named in Drop). */
+export type Link<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Absolute path of the link in the target root. */
   path?: AbsolutePath;
   /** Replace an existing node at the path. */
@@ -276,16 +276,16 @@ export type Link<V extends Spec = Latest> = {
   target?: string;
   /** Make a hard link instead of a symbolic link. */
   hard?: boolean;
-};
+}, Drop>;
 
-/** Ignition's Systemd struct. */
-export type Systemd<V extends Spec = Latest> = {
+/** Ignition's Systemd struct (without the fields named in Drop). */
+export type Systemd<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Units to write, enable, mask or extend. */
   units?: readonly Unit<V>[];
-};
+}, Drop>;
 
-/** Ignition's Unit struct. */
-export type Unit<V extends Spec = Latest> = {
+/** Ignition's Unit struct (without the fields named in Drop). */
+export type Unit<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Unit name with its type suffix, such as app.service. */
   name?: string;
   /** Enable (true) or disable (false) the unit through a preset; unset leaves it alone. */
@@ -296,26 +296,26 @@ export type Unit<V extends Spec = Latest> = {
   contents?: string;
   /** Drop-in files in <unit>.d/. */
   dropins?: readonly Dropin<V>[];
-};
+}, Drop>;
 
-/** Ignition's Dropin struct. */
-export type Dropin<V extends Spec = Latest> = {
+/** Ignition's Dropin struct (without the fields named in Drop). */
+export type Dropin<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Drop-in file name, ending in .conf. */
   name?: string;
   /** The drop-in's contents. */
   contents?: string;
-};
+}, Drop>;
 
-/** Ignition's Passwd struct. */
-export type Passwd<V extends Spec = Latest> = {
+/** Ignition's Passwd struct (without the fields named in Drop). */
+export type Passwd<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Users to create, modify or delete. */
   users?: readonly PasswdUser<V>[];
   /** Groups to create, modify or delete. */
   groups?: readonly PasswdGroup<V>[];
-};
+}, Drop>;
 
-/** Ignition's PasswdUser struct. */
-export type PasswdUser<V extends Spec = Latest> = {
+/** Ignition's PasswdUser struct (without the fields named in Drop). */
+export type PasswdUser<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** User name. */
   name?: string;
   /** Password hash in crypt(3) format; never logged. */
@@ -342,13 +342,13 @@ export type PasswdUser<V extends Spec = Latest> = {
   shell?: string;
   /** Create a system account (id from the system range). */
   system?: boolean;
-} & Since<V, "3.2.0", {
+}, Drop> & Since<V, "3.2.0", Omit<{
   /** false deletes the user. Since spec 3.2.0. */
   shouldExist?: boolean;
-}>;
+}, Drop>>;
 
-/** Ignition's PasswdGroup struct. */
-export type PasswdGroup<V extends Spec = Latest> = {
+/** Ignition's PasswdGroup struct (without the fields named in Drop). */
+export type PasswdGroup<V extends Spec = Latest, Drop extends string = never> = Omit<{
   /** Group name. */
   name?: string;
   /** Group id (default: the next free one). */
@@ -357,31 +357,31 @@ export type PasswdGroup<V extends Spec = Latest> = {
   passwordHash?: string;
   /** Create a system group (id from the system range). */
   system?: boolean;
-} & Since<V, "3.2.0", {
+}, Drop> & Since<V, "3.2.0", Omit<{
   /** false deletes the group. Since spec 3.2.0. */
   shouldExist?: boolean;
-}>;
+}, Drop>>;
 
-/** Ignition's HttpHeader struct. Since spec 3.1.0. */
-export type HttpHeader<V extends Spec = Latest> = Since<V, "3.1.0", {
+/** Ignition's HttpHeader struct (without the fields named in Drop). Since spec 3.1.0. */
+export type HttpHeader<V extends Spec = Latest, Drop extends string = never> = Since<V, "3.1.0", Omit<{
   /** Header name. Since spec 3.1.0. */
   name?: string;
   /** Header value; a child config's header without a value removes the parent's. Since spec 3.1.0. */
   value?: string;
-}>;
+}, Drop>>;
 
-/** Ignition's Proxy struct. Since spec 3.1.0. */
-export type Proxy<V extends Spec = Latest> = Since<V, "3.1.0", {
+/** Ignition's Proxy struct (without the fields named in Drop). Since spec 3.1.0. */
+export type Proxy<V extends Spec = Latest, Drop extends string = never> = Since<V, "3.1.0", Omit<{
   /** Proxy URL for http:// fetches. Since spec 3.1.0. */
   httpProxy?: string;
   /** Proxy URL for https:// fetches. Since spec 3.1.0. */
   httpsProxy?: string;
   /** Hosts, domains or addresses fetched without the proxy. Since spec 3.1.0. */
   noProxy?: readonly string[];
-}>;
+}, Drop>>;
 
-/** Ignition's Luks struct. Since spec 3.2.0. */
-export type Luks<V extends Spec = Latest> = Since<V, "3.2.0", {
+/** Ignition's Luks struct (without the fields named in Drop). Since spec 3.2.0. */
+export type Luks<V extends Spec = Latest, Drop extends string = never> = Since<V, "3.2.0", Omit<{
   /** Volume name; it opens as /dev/mapper/<name>. Since spec 3.2.0. */
   name?: string;
   /** LUKS header label. Since spec 3.2.0. */
@@ -398,18 +398,18 @@ export type Luks<V extends Spec = Latest> = Since<V, "3.2.0", {
   clevis?: Clevis<V>;
   /** Extra cryptsetup luksFormat options. Since spec 3.2.0. */
   options?: readonly string[];
-}> & Since<V, "3.4.0", {
+}, Drop>> & Since<V, "3.4.0", Omit<{
   /** Let discard (TRIM) requests through the encryption layer. Since spec 3.4.0. */
   discard?: boolean;
   /** Extra options for opening the volume (crypttab and cryptsetup). Since spec 3.4.0. */
   openOptions?: readonly string[];
-}> & Since<V, "3.5.0", {
+}, Drop>> & Since<V, "3.5.0", Omit<{
   /** Protect the volume key with an IBM Crypto Express card (s390x). Since spec 3.5.0. */
   cex?: Cex<V>;
-}>;
+}, Drop>>;
 
-/** Ignition's Resource struct. Since spec 3.2.0. */
-export type Resource<V extends Spec = Latest> = Since<V, "3.2.0", {
+/** Ignition's Resource struct (without the fields named in Drop). Since spec 3.2.0. */
+export type Resource<V extends Spec = Latest, Drop extends string = never> = Since<V, "3.2.0", Omit<{
   /** URL of the resource (data, http(s), tftp, s3, gs, arn); may be omitted for an empty file. Since spec 3.2.0. */
   source?: string;
   /** Hash the fetched (decompressed) bytes must match. Since spec 3.2.0. */
@@ -418,10 +418,10 @@ export type Resource<V extends Spec = Latest> = Since<V, "3.2.0", {
   compression?: "" | "gzip";
   /** HTTP headers sent when fetching the resource over http(s). Since spec 3.2.0. */
   httpHeaders?: readonly HttpHeader<V>[];
-}>;
+}, Drop>>;
 
-/** Ignition's Clevis struct. Since spec 3.2.0. */
-export type Clevis<V extends Spec = Latest> = Since<V, "3.2.0", {
+/** Ignition's Clevis struct (without the fields named in Drop). Since spec 3.2.0. */
+export type Clevis<V extends Spec = Latest, Drop extends string = never> = Since<V, "3.2.0", Omit<{
   /** A clevis pin and its JSON configuration, used instead of tpm2/tang. Since spec 3.2.0. */
   custom?: ClevisCustom<V>;
   /** Bind to the machine's TPM2. Since spec 3.2.0. */
@@ -430,42 +430,42 @@ export type Clevis<V extends Spec = Latest> = Since<V, "3.2.0", {
   tang?: readonly Tang<V>[];
   /** How many of the tpm2 and tang pins must succeed to unlock (default 1). Since spec 3.2.0. */
   threshold?: number;
-}>;
+}, Drop>>;
 
-/** Ignition's ClevisCustom struct. Since spec 3.2.0. */
-export type ClevisCustom<V extends Spec = Latest> = Since<V, "3.2.0", {
+/** Ignition's ClevisCustom struct (without the fields named in Drop). Since spec 3.2.0. */
+export type ClevisCustom<V extends Spec = Latest, Drop extends string = never> = Since<V, "3.2.0", Omit<{
   /** Clevis pin name. Since spec 3.2.0. */
   pin?: "tpm2" | "tang" | "sss";
   /** The pin's JSON configuration. Since spec 3.2.0. */
   config?: string;
   /** The pin needs the network to unlock (adds _netdev to crypttab). Since spec 3.2.0. */
   needsNetwork?: boolean;
-}>;
+}, Drop>>;
 
-/** Ignition's Tang struct. Since spec 3.2.0. */
-export type Tang<V extends Spec = Latest> = Since<V, "3.2.0", {
+/** Ignition's Tang struct (without the fields named in Drop). Since spec 3.2.0. */
+export type Tang<V extends Spec = Latest, Drop extends string = never> = Since<V, "3.2.0", Omit<{
   /** URL of the tang server. Since spec 3.2.0. */
   url?: string;
   /** Thumbprint of a trusted tang signing key. Since spec 3.2.0. */
   thumbprint?: string;
-}> & Since<V, "3.4.0", {
+}, Drop>> & Since<V, "3.4.0", Omit<{
   /** The server's advertisement (JSON), so binding needs no network. Since spec 3.4.0. */
   advertisement?: string;
-}>;
+}, Drop>>;
 
-/** Ignition's KernelArguments struct. Since spec 3.3.0. */
-export type KernelArguments<V extends Spec = Latest> = Since<V, "3.3.0", {
+/** Ignition's KernelArguments struct (without the fields named in Drop). Since spec 3.3.0. */
+export type KernelArguments<V extends Spec = Latest, Drop extends string = never> = Since<V, "3.3.0", Omit<{
   /** Arguments added to the boot entry when missing. Since spec 3.3.0. */
   shouldExist?: readonly string[];
   /** Arguments removed from the boot entry when present. Since spec 3.3.0. */
   shouldNotExist?: readonly string[];
-}>;
+}, Drop>>;
 
-/** Ignition's Cex struct. Since spec 3.5.0. */
-export type Cex<V extends Spec = Latest> = Since<V, "3.5.0", {
+/** Ignition's Cex struct (without the fields named in Drop). Since spec 3.5.0. */
+export type Cex<V extends Spec = Latest, Drop extends string = never> = Since<V, "3.5.0", Omit<{
   /** Use a Crypto Express card for this volume. Since spec 3.5.0. */
   enabled?: boolean;
-}>;
+}, Drop>>;
 
 /** The first spec version that has each struct. */
 export interface StructSince {

@@ -78,7 +78,7 @@ export function read(path: string): LocalFile {
 }
 
 /** A resource fetched at provisioning time: Ignition's `source` plus its other fields. */
-export function remote<V extends Spec = Latest>(source: string, options: Omit<FileContents<V>, "source"> = {} as Omit<FileContents<V>, "source">): Remote<V> {
+export function remote<V extends Spec = Latest>(source: string, options: FileContents<V, "source"> = {} as FileContents<V, "source">): Remote<V> {
   return { [VALUE]: "remote", resource: { ...options, source } as Remote<V>["resource"], origin: captureOrigin(remote) };
 }
 
@@ -185,6 +185,11 @@ export function setParams(given: ReadonlyMap<string, string>): void {
 /** The parameters the programs declared so far. */
 export function declaredParams(): DeclaredParam[] {
   return [...paramState.declared.values()];
+}
+
+/** Declares parameters again (for a program whose module already ran in this process). */
+export function redeclareParams(params: readonly DeclaredParam[]): void {
+  for (const p of params) paramState.declared.set(p.name, p);
 }
 
 function convert(p: DeclaredParam, raw: string): string | number | boolean {
