@@ -8,7 +8,7 @@ import { fieldsIn } from "../config/structure.ts";
 import type { SpecVersion } from "../config/types.ts";
 import type { Origin } from "../dsl/origin.ts";
 import type { PartKind } from "../dsl/parts.ts";
-import { inlineBytes, isValue, VALUE, type Contents, type LocalFile, type Remote, type Secret } from "../dsl/values.ts";
+import { inlineBytes, isInlineContents, isValue, VALUE, type Contents, type LocalFile, type Remote, type Secret } from "../dsl/values.ts";
 import type { ComposedEntry } from "./compose.ts";
 
 type Obj = Record<string, unknown>;
@@ -38,6 +38,14 @@ const PLACE: Partial<Record<PartKind, { path: string[]; struct: string }>> = {
 
 /** A resource from contents; `compressible` when the struct has `compression` in this spec. */
 export function resourceFrom(c: Contents, compressible: boolean, shapeOnly = false): Obj {
+  if (isInlineContents(c)) {
+    // Inline bytes with resource options: the options stay; the bytes are embedded as given
+    // when the user set `compression` (already compressed), else as the shortest data URL.
+    const { inline, ...options } = c;
+    if (shapeOnly) return { ...options, source: "data:," };
+    const d = makeDataUrl(inlineBytes(inline)!, options.compression, compressible);
+    return { ...options, source: d.url, ...(compressible && d.compression !== undefined ? { compression: d.compression } : {}) };
+  }
   if (shapeOnly && !isValue(c, "remote") && (typeof c !== "object" || c instanceof Uint8Array || VALUE in c)) return { source: "data:," };
   const bytes = inlineBytes(c);
   if (bytes) {

@@ -49,6 +49,6 @@ export {
   type UserOptions,
 } from "./builders.ts";
 export type { Part, Parts, System, SystemOptions } from "./parts.ts";
-export { param, read, remote, requiredParam, secret, text, type Contents, type LocalFile, type Remote, type Secret, type Text } from "./values.ts";
+export { param, read, remote, requiredParam, secret, text, type Contents, type InlineContents, type LocalFile, type Remote, type Secret, type Text } from "./values.ts";
 export { SPECS, type AbsolutePath, type Latest, type NeedsSpec, type Spec } from "./spec.generated.ts";
 export type * as ignition from "./spec.generated.ts";

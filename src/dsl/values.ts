@@ -40,8 +40,15 @@ export interface Text {
   readonly origin?: Origin;
 }
 
+/**
+ * Inline contents with the options of a resource, as Butane's `inline`: `{ inline: "…",
+ * verification: { hash: "sha512-…" } }` embeds the bytes and keeps the hash Ignition checks
+ * them against. With `compression: "gzip"` the bytes are taken as already compressed.
+ */
+export type InlineContents<V extends Spec = Latest> = Omit<FileContents<V>, "source"> & { inline: string | Uint8Array | LocalFile | Secret | Text; source?: never };
+
 /** Anything that can be a file's (or a drop-in's, a key file's) contents. */
-export type Contents<V extends Spec = Latest> = string | Uint8Array | LocalFile | Remote<V> | Secret | Text | (FileContents<V> & { source?: string });
+export type Contents<V extends Spec = Latest> = string | Uint8Array | LocalFile | Remote<V> | Secret | Text | (FileContents<V> & { source?: string; inline?: never }) | InlineContents<V>;
 
 /** The bytes of every secret made in this process, by secret object (never exported). */
 const secretBytes = new WeakMap<Secret, Uint8Array>();
@@ -132,6 +139,11 @@ export function knownSecrets(): readonly Secret[] {
   return allSecrets;
 }
 
+/** True for inline contents given with resource options (`{ inline, verification }`). */
+export function isInlineContents(c: unknown): c is InlineContents {
+  return typeof c === "object" && c !== null && !(c instanceof Uint8Array) && !(VALUE in c) && "inline" in c;
+}
+
 /** The bytes of inline contents (text, bytes, a local file, a secret, a template), or null for a remote resource. */
 export function inlineBytes(c: Contents): Uint8Array | null {
   if (typeof c === "string") return new TextEncoder().encode(c);
@@ -149,6 +161,10 @@ export function inlineBytes(c: Contents): Uint8Array | null {
 export function contentsKey(c: Contents): string {
   const bytes = inlineBytes(c);
   if (bytes) return `sha256:${new Bun.CryptoHasher("sha256").update(bytes).digest("hex")}`;
+  if (isInlineContents(c)) {
+    const { inline, ...options } = c;
+    return `${contentsKey(inline)}:${stableJson(options)}`;
+  }
   const res = isValue(c, "remote") ? (c as Remote).resource : (c as object);
   return `resource:${stableJson(res)}`;
 }
