@@ -13,6 +13,7 @@ export const NEXUS_COMMANDS = {
   new: { summary: "Scaffold a typed project: system.ts, tsconfig.json and the library's types", load: () => import("./commands/new.ts") },
   check: { summary: "Type-check programs and validate what they declare", load: () => import("./commands/check.ts") },
   provision: { summary: "Compile typed programs (system.ts) to Ignition JSON", load: () => import("./commands/provision.ts") },
+  import: { summary: "Turn an Ignition or Butane config into a typed program (system.ts)", load: () => import("./commands/import.ts") },
   validate: { summary: "Check a config or a program without touching anything", load: () => import("./commands/compiled.ts").then((m) => m.command("validate")) },
   plan: { summary: "Show what apply would do to a root directory, touching nothing", load: () => import("./commands/compiled.ts").then((m) => m.command("plan")) },
   apply: { summary: "Provision a root directory from a config or a program", load: () => import("./commands/compiled.ts").then((m) => m.command("apply")) },
