@@ -49,6 +49,8 @@ export type ImportResult =
 
 /** Contents up to this size that are text are written inline; larger ones go to local files. */
 export const INLINE_LIMIT = 8 * 1024;
+/** Inline gzip payloads inflating past this stay compressed in their local file. */
+const GUNZIP_LIMIT = 256 * 1024 * 1024;
 /** Where local files go, relative to the program. */
 export const LOCAL_DIR = "files";
 /** Lines longer than this are broken. */
@@ -155,15 +157,13 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The bytes as text when they are valid UTF-8 without control characters (tab, CR, LF allowed). */
 function asText(bytes: Uint8Array): string | null {
-  for (let i = 0, n = bytes.length; i < n; i++) {
-    const b = bytes[i]!;
-    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f) return null;
-  }
+  let s: string;
   try {
-    return UTF8.decode(bytes);
+    s = UTF8.decode(bytes);
   } catch {
     return null;
   }
+  return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s) ? null : s;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,8 +338,9 @@ class ProgramWriter {
         let keepCompression = false;
         if (res.compression === "gzip") {
           try {
-            bytes = new Uint8Array(gunzipSync(bytes));
+            bytes = new Uint8Array(gunzipSync(bytes, { maxOutputLength: GUNZIP_LIMIT }));
           } catch {
+            // Not gzip, or a bomb: the bytes stay compressed, and so marked.
             keepCompression = true;
           }
         }
