@@ -301,6 +301,13 @@ systemd:
     expect(r.program).toContain("(Butane flatcar 1.1.0, Ignition spec 3.4.0)");
   });
 
+  test("`importConfig()` reads Ignition JSON of spec 3.6.0-experimental as Flatcar's, and round-trips it", async () => {
+    const config = { ignition: { version: "3.6.0-experimental" }, storage: { luks: [{ name: "root", device: "/dev/vda4", clevis: { tpm2: true } }] } };
+    const r = imported(config);
+    expect(r.program).toContain(`export default system({ spec: "3.6.0-experimental", target: "flatcar" }, [`);
+    await expectRoundTrip(config);
+  });
+
   test("`importConfig()` reads Butane local files from the files dir", async () => {
     const filesDir = join(dir, "butane-files");
     mkdirSync(filesDir, { recursive: true });

@@ -82,8 +82,24 @@ function readInput(text: string, opts: ImportOptions): Input {
     return { ok: true, config: r.config, spec, target, format: "butane", issues, source: `Butane ${t.variant} ${t.version}, Ignition spec ${spec}` };
   }
   const r = parseAnyConfig(text, { filesDir: opts.filesDir });
+  if (r.ok) return { ok: true, config: r.config, spec: r.version, target: "ignition", format: r.format, issues: r.issues, source: `Ignition spec ${r.version}` };
+  // What Butane's flatcar 1.2.0-experimental writes: only Flatcar's Ignition reads this version.
+  const flatcar = r.issues.some((i) => i.path.join(".") === "ignition.version") ? flatcarExperimental(text) : undefined;
+  return flatcar ?? { ok: false, issues: r.issues };
+}
+
+/** A JSON config of spec 3.6.0-experimental, read with 3.6.0's rules and targeting Flatcar. */
+function flatcarExperimental(text: string): Input | undefined {
+  let obj: Obj;
+  try {
+    obj = JSON.parse(text) as Obj;
+  } catch {
+    return undefined;
+  }
+  if (((obj?.ignition ?? {}) as Obj).version !== "3.6.0-experimental") return undefined;
+  const r = parseEmitted(obj);
   if (!r.ok) return { ok: false, issues: r.issues };
-  return { ok: true, config: r.config, spec: r.version, target: "ignition", format: r.format, issues: r.issues, source: `Ignition spec ${r.version}` };
+  return { ok: true, config: r.config, spec: "3.6.0-experimental", target: "flatcar", format: "ignition", issues: r.issues, source: "Ignition spec 3.6.0-experimental, which Flatcar reads" };
 }
 
 // ---------------------------------------------------------------------------------------------
