@@ -45,13 +45,13 @@ describe("nexus import", () => {
     expect(r.stderr).toBe("nexus import: contents that are binary or over 8 KiB become local files (files/usr_lib_blob): pass -o FILE to write the program and them beside it\n");
   });
 
-  test("`nexus import -o` writes the program and its local files, and `nexus provision` gives the config back", async () => {
-    const out = join(dir, "proj", "system.ts");
+  test("`nexus import -o` writes the program and its local files (making the folder), and `nexus provision` gives the config back", async () => {
+    const out = join(dir, "proj", "new", "system.ts");
     const r = await runNexus(["import", write("c.ign", WITH_BINARY), "-o", out]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe(`nexus import: wrote ${out} and 1 local file in ${join(dir, "proj", "files")}/ (2 declarations, spec 3.4.0)\n`);
+    expect(r.stderr).toBe(`nexus import: wrote ${out} and 1 local file in ${join(dir, "proj", "new", "files")}/ (2 declarations, spec 3.4.0)\n`);
     expect(r.stderr).not.toContain("hashhash");
-    expect([...readFileSync(join(dir, "proj", "files", "usr_lib_blob"))]).toEqual([0, 1, 2, 3, 4]);
+    expect([...readFileSync(join(dir, "proj", "new", "files", "usr_lib_blob"))]).toEqual([0, 1, 2, 3, 4]);
     expect(readFileSync(out, "utf8")).toContain(`file("/usr/lib/blob", { mode: 0o755, contents: read("./files/usr_lib_blob") }),`);
     const back = await runNexus(["provision", out]);
     expect(back.code).toBe(0);

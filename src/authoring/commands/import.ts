@@ -58,12 +58,18 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const dir = dirname(resolve(output));
-  for (const f of result.files) {
-    const path = join(dir, f.path);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, f.bytes, { mode: f.mode });
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const f of result.files) {
+      const path = join(dir, f.path);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, f.bytes, { mode: f.mode });
+    }
+    writeAtomically(output, result.program);
+  } catch (e) {
+    process.stderr.write(`nexus import: Cannot write "${output}" and its local files: ${(e as Error).message}\n`);
+    return 1;
   }
-  writeAtomically(output, result.program);
   const local = result.files.length > 0 ? ` and ${plural(result.files.length, "local file")} in ${join(dirname(output), LOCAL_DIR)}/` : "";
   process.stderr.write(`nexus import: wrote ${output}${local} (${what})\n`);
   return 0;
