@@ -191,32 +191,34 @@ interface EntryRule {
   builder: string;
   /** The field passed as the builder's first argument. */
   key?: string;
+  /** The builder takes its options object even when it is empty. */
+  options?: "always";
 }
 
 const ENTRY_RULES: Record<string, EntryRule> = {
   "IgnitionConfig.merge": { builder: "mergeConfig", key: "source" },
   "IgnitionConfig.replace": { builder: "replaceConfig", key: "source" },
   "Tls.certificateAuthorities": { builder: "certificateAuthority" },
-  "Ignition.timeouts": { builder: "timeouts" },
-  "Ignition.proxy": { builder: "proxy" },
+  "Ignition.timeouts": { builder: "timeouts", options: "always" },
+  "Ignition.proxy": { builder: "proxy", options: "always" },
   "Storage.disks": { builder: "disk", key: "device" },
-  "Storage.raid": { builder: "raid", key: "name" },
-  "Storage.luks": { builder: "luks", key: "name" },
-  "Storage.filesystems": { builder: "filesystem", key: "device" },
+  "Storage.raid": { builder: "raid", key: "name", options: "always" },
+  "Storage.luks": { builder: "luks", key: "name", options: "always" },
+  "Storage.filesystems": { builder: "filesystem", key: "device", options: "always" },
   "Storage.files": { builder: "file", key: "path" },
   "Storage.directories": { builder: "directory", key: "path" },
-  "Storage.links": { builder: "link", key: "path" },
+  "Storage.links": { builder: "link", key: "path", options: "always" },
   "Systemd.units": { builder: "unit", key: "name" },
   "Passwd.users": { builder: "user", key: "name" },
   "Passwd.groups": { builder: "group", key: "name" },
-  "Config.kernelArguments": { builder: "kernelArguments" },
+  "Config.kernelArguments": { builder: "kernelArguments", options: "always" },
 };
 
 /** Fields the program states otherwise (the spec is pinned in system()). */
 const PINNED = new Set(["Ignition.version"]);
 /** Structs that are resources: file contents and key files become Contents values. */
 const CONTENTS_STRUCTS = new Set(["FileContents", "Resource", "CaReference"]);
-/** Structs that are node owners: a name, an id, or both. */
+/** Structs that are node owners: a name or an id (the validator refuses both). */
 const OWNER_STRUCTS = new Set(["NodeUser", "NodeGroup"]);
 /** String fields holding unit-file text. */
 const UNIT_TEXT = new Set(["Unit.contents", "Dropin.contents"]);
@@ -279,7 +281,7 @@ class ProgramWriter {
     const omit = new Set(rule.key !== undefined ? [rule.key] : []);
     const options = this.struct(struct, value, omit, hint);
     if (rule.builder === "filesystem" && this.mountUnitOf(value)) options.obj.push(["withMountUnit", raw("true")]);
-    if (options.obj.length > 0 || ["link", "raid", "luks", "filesystem", "proxy", "timeouts", "kernelArguments"].includes(rule.builder)) args.push(options);
+    if (options.obj.length > 0 || rule.options === "always") args.push(options);
     this.declare(rule.builder, args);
   }
 
