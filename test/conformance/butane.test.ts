@@ -4,15 +4,27 @@
 // (kind, path, message), success/failure of the normal and the --strict run.
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { translateButane, type ReportEntry } from "../../src/butane/index.ts";
-import { BUTANE_CORPUS as CORPUS, knownFailures, listButaneCases as listCases, prepareButaneCase as prepareCase, type ButaneMeta as Meta } from "./corpus.ts";
+import { butaneCorpusDir, knownFailures } from "./corpus.ts";
 
+const CORPUS = butaneCorpusDir();
 const UNSUPPORTED_VARIANTS = new Set(["openshift", "r4e", "fiot"]);
 
+interface Meta {
+  id: string;
+  variant: string;
+  kind: string;
+  filesDir: string | null;
+  fixture?: { dir: string; symlinks?: Record<string, string> } | null;
+  exitCode: number;
+  stderr: string;
+  expected: string | null;
+  strict: { exitCode: number };
+}
 
 
 /** Report lines of Butane's stderr as comparable (kind, path, message) strings. */
@@ -73,6 +85,31 @@ function decodeURIComponentBytes(s: string): Uint8Array {
     }
   }
   return Uint8Array.from(out);
+}
+
+/** A scratch copy of a case whose fixture lost its symlinks in copying (the README's --repair). */
+function prepareCase(dir: string, meta: Meta, scratch: string): string {
+  const work = join(scratch, meta.id.replace("/", "__"));
+  cpSync(dir, work, { recursive: true });
+  const fixture = meta.fixture;
+  for (const [rel, target] of Object.entries(fixture?.symlinks ?? {})) {
+    const p = join(work, fixture!.dir, rel);
+    if (existsSync(p)) unlinkSync(p);
+    symlinkSync(target, p);
+  }
+  return work;
+}
+
+function listCases(): { dir: string; meta: Meta }[] {
+  const casesDir = join(CORPUS, "cases");
+  const out: { dir: string; meta: Meta }[] = [];
+  for (const group of readdirSync(casesDir).sort()) {
+    for (const name of readdirSync(join(casesDir, group)).sort()) {
+      const dir = join(casesDir, group, name);
+      out.push({ dir, meta: JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as Meta });
+    }
+  }
+  return out;
 }
 
 function translateIn(work: string, meta: Meta, strict: boolean) {

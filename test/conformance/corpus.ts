@@ -99,6 +99,16 @@ export function corpusDir(): string {
   return process.env.NEXUS_CONFORMANCE_DIR ?? resolve(REPO_ROOT, "../shared/conformance/ignition");
 }
 
+/** Where the Butane corpus lives: NEXUS_BUTANE_CORPUS_DIR, else ../shared beside the repo. */
+export function butaneCorpusDir(): string {
+  return process.env.NEXUS_BUTANE_CORPUS_DIR ?? resolve(REPO_ROOT, "../shared/conformance/butane");
+}
+
+/** Where upstream's published JSON Schemas (schema-v3_*.json) live: NEXUS_SPEC_DIR, else ../shared. */
+export function upstreamSchemaDir(): string {
+  return process.env.NEXUS_SPEC_DIR ?? resolve(REPO_ROOT, "../shared/spec/ignition");
+}
+
 /**
  * Whether the corpus can be read. Absent: suites report themselves skipped — except under
  * CI=true, where a missing corpus is a failure (this throws).
@@ -166,7 +176,8 @@ export function knownFailures(): Record<string, string> {
   return Object.fromEntries(Object.entries(raw).filter(([k]) => !k.startsWith("//")));
 }
 
-/** The config with stand-ins for runtime placeholders: real devices and servers don't matter for validation. */
+/** A variant's config with stand-ins for runtime placeholders (devices, servers, UUIDs), for
+ *  checks that only read the config. */
 export function renderForValidation(v: CorpusVariant): string {
   let text = new UuidPlaceholders().render(v.config);
   for (const d of v.case.mntDevices) text = text.replaceAll(d.substitution, `/dev/disk/by-partlabel/${d.label}`);
@@ -184,9 +195,6 @@ export function fixturePath(...parts: string[]): string {
 
 // The Butane corpus (../shared/conformance/butane): a real Butane's translation of each case.
 
-/** Where the Butane corpus lives: NEXUS_BUTANE_CORPUS_DIR, else ../shared beside the repo. */
-export const BUTANE_CORPUS = process.env.NEXUS_BUTANE_CORPUS_DIR ?? resolve(REPO_ROOT, "../shared/conformance/butane");
-
 /** The fields of a Butane case's meta.json the suites read. */
 export interface ButaneMeta {
   id: string;
@@ -202,7 +210,7 @@ export interface ButaneMeta {
 
 /** Every Butane case, in folder order. */
 export function listButaneCases(): { dir: string; meta: ButaneMeta }[] {
-  const casesDir = join(BUTANE_CORPUS, "cases");
+  const casesDir = join(butaneCorpusDir(), "cases");
   const out: { dir: string; meta: ButaneMeta }[] = [];
   for (const group of readdirSync(casesDir).sort()) {
     for (const name of readdirSync(join(casesDir, group)).sort()) {

@@ -11,7 +11,7 @@ import { typeCheck } from "../../src/authoring/commands/check.ts";
 import { importConfig, normalForm } from "../../src/authoring/import.ts";
 import { formatDiagnostic, provision } from "../../src/authoring/provision.ts";
 import { formatIssue, parseConfig } from "../../src/config/index.ts";
-import { BUTANE_CORPUS, corpusAvailable, knownFailures, listButaneCases, loadVariants, prepareButaneCase, renderForValidation } from "./corpus.ts";
+import { butaneCorpusDir, corpusAvailable, knownFailures, listButaneCases, loadVariants, prepareButaneCase, renderForValidation } from "./corpus.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "nexus-import-corpus-"));
 // Generous: removing ~3,600 small files took 6-9 s on a shared machine with a busy disk.
@@ -66,10 +66,10 @@ describe.skipIf(!available)("ignition corpus: import then provision round-trips"
   }
 });
 
-const butaneAvailable = existsSync(join(BUTANE_CORPUS, "cases"));
+const butaneAvailable = existsSync(join(butaneCorpusDir(), "cases"));
 if (!butaneAvailable && process.env.CI === "true") {
   test("the Butane corpus is present", () => {
-    throw new Error(`Cannot read the Butane corpus "${BUTANE_CORPUS}": directory not found (set NEXUS_BUTANE_CORPUS_DIR)`);
+    throw new Error(`Cannot read the Butane corpus "${butaneCorpusDir()}": directory not found (set NEXUS_BUTANE_CORPUS_DIR)`);
   });
 }
 
