@@ -15,6 +15,11 @@ export interface FeatureUse {
   since: SpecVersion;
   /** Where in the config. */
   path: (string | number)[];
+  /**
+   * Older specs accept the config but drop the feature (with a warning) instead of refusing it:
+   * special mode bits before 3.6.0 are masked out, as upstream Ignition does.
+   */
+  droppedBefore?: true;
 }
 
 const rank = (v: SpecVersion) => SPEC_VERSIONS.indexOf(v);
@@ -33,7 +38,9 @@ function valueUses(struct: string, field: string, value: unknown, path: (string 
     const since = doc.values.find((x) => x.value === value)?.since;
     if (since) out.push({ feature: `${field} "${value}"`, since, path });
   }
-  if (field === "mode" && typeof value === "number" && (value & 0o7000) !== 0) out.push({ feature: `mode 0o${value.toString(8)} (setuid, setgid or sticky bit)`, since: "3.6.0", path });
+  if (field === "mode" && typeof value === "number" && (value & 0o7000) !== 0) {
+    out.push({ feature: `mode 0o${value.toString(8)} (setuid, setgid or sticky bit)`, since: "3.6.0", path, droppedBefore: true });
+  }
   if (field === "hash" && typeof value === "string" && value.startsWith("sha256-")) out.push({ feature: "sha256 verification hash", since: "3.1.0", path });
   if (field === "source" && typeof value === "string") {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase();
@@ -72,7 +79,7 @@ export function featureUses(config: Obj): FeatureUse[] {
   return out;
 }
 
-/** The oldest spec that has every feature used (3.0.0 when none is newer). */
+/** The oldest spec that has every feature used (3.0.0 when none is newer); pinning an older one refuses it or drops what it lacks. */
 export function neededSpec(uses: readonly FeatureUse[]): SpecVersion {
   return uses.reduce<SpecVersion>((acc, u) => newerSpec(acc, u.since), SPEC_VERSIONS[0]);
 }

@@ -210,3 +210,8 @@ export default system([file("/etc/conf", { contents: \`\${name} \${replicas * 2}
     expect(printed(missing)).toMatch(/Cannot read file "\.\/nope\.txt" .*: no such file, at .*system\.ts:2:47/);
   });
 });
+
+test("`lintModes()` ignores mode-like text in strings and comments", async () => {
+  const { codeOnly } = await import("./lint.ts");
+  expect(codeOnly('file("/a", { contents: "mode: 644" }) // mode: 755\n/* mode: 600 */ mode: 644')).toBe('file("  ", { contents: "         " })             \n                mode: 644');
+});

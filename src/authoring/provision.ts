@@ -105,7 +105,10 @@ function chooseVersion(target: Target, pinned: string | undefined, uses: Feature
   const rules: SpecVersion = version === "3.6.0-experimental" ? "3.6.0" : (version as SpecVersion);
   for (const u of uses) {
     if (atLeast(rules, u.since)) continue;
-    out.push(err(`${u.feature} needs spec ${u.since} or newer, but the output is spec ${version}`, originsOf(u.path), u.path));
+    if (u.droppedBefore) {
+      const message = `${u.feature} needs spec ${u.since} or newer: at spec ${version} nexus-init and Ignition drop the special bits`;
+      out.push({ severity: "warning", message, origins: originsOf(u.path), path: u.path });
+    } else out.push(err(`${u.feature} needs spec ${u.since} or newer, but the output is spec ${version}`, originsOf(u.path), u.path));
   }
   return { version, rules, how };
 }
@@ -170,7 +173,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
 
   // With features the chosen spec lacks (already reported), validate at the spec that has
   // them, so the rest of the config is still checked without repeating those errors.
-  const rulesVersion = newerSpec(chosen.rules, neededSpec(featureUses(shape.config)));
+  const rulesVersion = newerSpec(chosen.rules, neededSpec(featureUses(shape.config).filter((u) => !u.droppedBefore)));
   if (rulesVersion !== chosen.rules) {
     const emitted = emitConfig(composed.entries, rulesVersion);
     const parsed = parseConfig(JSON.stringify({ ...emitted.config, ignition: { ...((emitted.config.ignition as object) ?? {}), version: rulesVersion } }));

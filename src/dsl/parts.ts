@@ -111,8 +111,11 @@ export const SYSTEM = Symbol.for("nexus.system");
 
 /** The output a system asks for. */
 export interface SystemOptions<V extends Spec = Spec> {
-  /** The Ignition spec to emit (default: the lowest that has every feature used). */
-  spec?: V;
+  /**
+   * The Ignition spec to emit (default: the lowest that has every feature used); for target
+   * "flatcar" also "3.6.0-experimental", the newest spec Flatcar reads.
+   */
+  spec?: V | "3.6.0-experimental";
   /** "ignition" (default) or "flatcar" (what Flatcar's Ignition reads). */
   target?: "ignition" | "flatcar";
 }
