@@ -24,7 +24,8 @@ export interface FieldDoc {
 
 const v = (value: string, since?: SpecVersion, alias = false): FieldValue => ({ value, ...(since ? { since } : {}), ...(alias ? { alias } : {}) });
 
-/** Filesystem formats nexus-init and Ignition create or accept. */
+/** Filesystem formats nexus-init creates or accepts (upstream's 3.7.0-experimental also has
+ *  virtiofs, which nexus-init neither validates nor mounts, so it is not offered). */
 export const FILESYSTEM_FORMATS: readonly FieldValue[] = [
   v("ext4"),
   v("xfs"),
@@ -32,7 +33,6 @@ export const FILESYSTEM_FORMATS: readonly FieldValue[] = [
   v("vfat"),
   v("swap"),
   v("none", "3.3.0"),
-  v("virtiofs", "3.7.0-experimental"),
 ];
 
 /** RAID levels mdadm is asked for; the numeric and descriptive aliases Ignition also accepts. */
@@ -116,7 +116,7 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   "Raid.spares": { doc: "Number of spare devices among the members" },
   "Raid.options": { doc: "Extra mdadm --create options" },
 
-  "Filesystem.device": { doc: "Absolute path of the block device (a virtiofs tag for format virtiofs)" },
+  "Filesystem.device": { doc: "Absolute path of the block device, such as /dev/disk/by-label/data" },
   "Filesystem.format": { doc: "Filesystem type", values: FILESYSTEM_FORMATS },
   "Filesystem.wipeFilesystem": { doc: "Create the filesystem even when the device already holds one" },
   "Filesystem.label": { doc: "Filesystem label" },

@@ -182,10 +182,10 @@ export type Raid<V extends Spec = Latest, Drop extends string = never> = Omit<{
 
 /** Ignition's Filesystem struct (without the fields named in Drop). */
 export type Filesystem<V extends Spec = Latest, Drop extends string = never> = Omit<{
-  /** Absolute path of the block device (a virtiofs tag for format virtiofs). */
+  /** Absolute path of the block device, such as /dev/disk/by-label/data. */
   device?: string;
   /** Filesystem type. */
-  format?: "ext4" | "xfs" | "btrfs" | "vfat" | "swap" | SinceValue<V, "3.3.0", "none"> | SinceValue<V, "3.7.0-experimental", "virtiofs">;
+  format?: "ext4" | "xfs" | "btrfs" | "vfat" | "swap" | SinceValue<V, "3.3.0", "none">;
   /** Create the filesystem even when the device already holds one. */
   wipeFilesystem?: boolean;
   /** Filesystem label. */
