@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
-import Ajv2020 from "ajv/dist/2020";
+import type { ErrorObject } from "ajv";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,27 +11,10 @@ import { allowedFormats } from "../config/rules/disks.ts";
 import { allowedSchemes } from "../config/rules/resource.ts";
 import { structTable } from "../config/structure.ts";
 import { SPEC_VERSIONS, type SpecVersion } from "../config/types.ts";
-import { DRAFTS, fieldRulesIn, fieldValuesIn, generateSchema, inSpan, schemaText, type Draft } from "./schema.ts";
-import { configWith, routeTo, SAMPLES } from "./schema_samples.ts";
+import { DRAFTS, fieldRulesIn, fieldValuesIn, generateSchema, inSpan, schemaText } from "./schema.ts";
+import { configWith, ourValidator, routeTo } from "./schema_fixtures.ts";
 
 type Obj = { [key: string]: Json };
-
-/** An ajv instance of the draft, knowing VS Code's patternErrorMessage; every strict check throws. */
-function newAjv(draft: Draft): Ajv {
-  const opts = { allErrors: true, strict: true, allowUnionTypes: true };
-  const ajv = draft === "07" ? new Ajv(opts) : new Ajv2020(opts);
-  ajv.addKeyword({ keyword: "patternErrorMessage", schemaType: "string" });
-  return ajv;
-}
-
-const validators = new Map<string, ValidateFunction>();
-/** Our schema of `version`, compiled (strict mode: unknown keywords or bad schemas throw). */
-export function ourValidator(version: SpecVersion, draft: Draft = "07"): ValidateFunction {
-  const key = `${version} ${draft}`;
-  let v = validators.get(key);
-  if (!v) validators.set(key, (v = newAjv(draft).compile(generateSchema(version, draft))));
-  return v;
-}
 
 const pointer = (path: (string | number)[]) => path.map((p) => `/${p}`).join("");
 const within = (issuePath: readonly (string | number)[], prefix: (string | number)[]) => prefix.every((p, i) => issuePath[i] === p);

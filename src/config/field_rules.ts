@@ -232,7 +232,10 @@ export const FIELD_RULES: Readonly<Record<string, readonly FieldRule[]>> = {
   "Directory.path": [pathRule(true)],
   "Directory.mode": [{ why: "the validator accepts modes from 0 to 0o7777", value: { minimum: 0, maximum: 0o7777 }, ok: [0, 0o755, 0o7777], bad: [-1, 0o10000] }],
   "Link.path": [pathRule(true)],
-  "Link.target": [{ since: "3.3.0", why: "the validator requires a link target from spec 3.3.0", required: true, value: { minLength: 1 }, ok: ["/usr/bin/true", "relative/target"], bad: [""] }],
+  "Link.target": [
+    { until: "3.3.0", why: "upstream's schema requires a link target before spec 3.3.0", required: true },
+    { since: "3.3.0", why: "the validator requires a link target from spec 3.3.0", required: true, value: { minLength: 1 }, ok: ["/usr/bin/true", "relative/target"], bad: [""] },
+  ],
 
   "Luks.name": [
     { why: "upstream's schema requires a volume name", required: true },
@@ -269,7 +272,7 @@ const labelRules: StructRule[] = Object.entries(FILESYSTEM_LABEL_LIMITS).map(([f
   return {
     ...(since ? { since } : {}),
     why: `the validator limits ${format} labels to ${max} bytes`,
-    schema: { if: { properties: { format: { const: format } }, required: ["format"] }, then: { properties: { label: { anyOf: [{ type: "null" }, { type: "string", maxLength: max }] } } } },
+    schema: { if: { properties: { format: { const: format } }, required: ["format"] }, then: { properties: { label: { type: ["string", "null"], maxLength: max } } } },
     ok: [{ format, label: "x".repeat(max) }],
     bad: [{ format, label: "x".repeat(max + 1) }],
   };
@@ -320,8 +323,8 @@ export const STRUCT_RULES: Readonly<Record<string, readonly StructRule[]>> = {
             uuid: blank,
             path: blank,
             wipeFilesystem: { enum: [null, false] },
-            options: { anyOf: [{ type: "null" }, { type: "array", maxItems: 0 }] },
-            mountOptions: { anyOf: [{ type: "null" }, { type: "array", maxItems: 0 }] },
+            options: { type: ["array", "null"], maxItems: 0 },
+            mountOptions: { type: ["array", "null"], maxItems: 0 },
           },
         },
       },

@@ -1,9 +1,30 @@
-// Test support for the schema's tests: a small valid instance of every struct, and configs that
-// place a struct (patched with an example) at the first spot the field table reaches it from the
-// root. Examples of config/field_rules.ts and type mutations are checked inside these configs.
+// Test support for the schema's tests (unit and conformance): our schema compiled by ajv, a
+// small valid instance of every struct, and configs that place a struct (patched with an
+// example) at the first spot the field table reaches it from the root. Examples of
+// config/field_rules.ts and type mutations are checked inside these configs.
+import Ajv, { type ValidateFunction } from "ajv";
+import Ajv2020 from "ajv/dist/2020";
 import type { Json } from "../config/field_rules.ts";
 import { fieldsIn } from "../config/structure.ts";
 import type { SpecVersion } from "../config/types.ts";
+import { generateSchema, type Draft } from "./schema.ts";
+
+/** An ajv instance of the draft that knows VS Code's patternErrorMessage; every strict check throws. */
+export function newAjv(draft: Draft): Ajv {
+  const opts = { allErrors: true, strict: true, allowUnionTypes: true };
+  const ajv = draft === "07" ? new Ajv(opts) : new Ajv2020(opts);
+  ajv.addKeyword({ keyword: "patternErrorMessage", schemaType: "string" });
+  return ajv;
+}
+
+const validators = new Map<string, ValidateFunction>();
+/** Our schema of `version`, compiled once (strict mode: unknown keywords or bad schemas throw). */
+export function ourValidator(version: SpecVersion, draft: Draft = "07"): ValidateFunction {
+  const key = `${version} ${draft}`;
+  let v = validators.get(key);
+  if (!v) validators.set(key, (v = newAjv(draft).compile(generateSchema(version, draft))));
+  return v;
+}
 
 type Obj = { [key: string]: Json };
 
