@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ErrorObject } from "ajv";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +13,9 @@ import { structTable } from "../config/structure.ts";
 import { SPEC_VERSIONS, type SpecVersion } from "../config/types.ts";
 import { DRAFTS, fieldRulesIn, fieldValuesIn, generateSchema, inSpan, schemaText } from "./schema.ts";
 import { configWith, ourValidator, routeTo } from "./schema_fixtures.ts";
+
+// Compiling a schema with ajv takes ~0.5 s, more on a loaded machine; bunfig has no test timeout.
+setDefaultTimeout(60_000);
 
 type Obj = { [key: string]: Json };
 

@@ -280,6 +280,12 @@ const labelRules: StructRule[] = Object.entries(FILESYSTEM_LABEL_LIMITS).map(([f
 
 const blank: SchemaFragment = { enum: [null, ""] };
 
+// What counts as a custom clevis pin: spec 3.2.0 counts any custom object, later specs a named pin.
+const CLEVIS_CUSTOM_BY_SPEC: (Span & { custom: SchemaFragment })[] = [
+  { until: "3.3.0", custom: { type: "object" } },
+  { since: "3.3.0", custom: { type: "object", properties: { pin: { type: "string", minLength: 1 } }, required: ["pin"] } },
+];
+
 /** Every struct rule, keyed by struct name. */
 export const STRUCT_RULES: Readonly<Record<string, readonly StructRule[]>> = {
   ConfigReference: [hashStructRule, headersStructRule],
@@ -345,6 +351,50 @@ export const STRUCT_RULES: Readonly<Record<string, readonly StructRule[]>> = {
   ],
   NodeUser: [ownerRule],
   NodeGroup: [ownerRule],
+  Clevis: [
+    ...CLEVIS_CUSTOM_BY_SPEC.map(({ custom, ...span }): StructRule => ({
+      ...span,
+      since: span.since ?? "3.2.0",
+      why: "the validator rejects a custom clevis pin together with tpm2, tang or a threshold",
+      schema: { if: { properties: { custom }, required: ["custom"] }, then: { properties: { tpm2: { enum: [null, false] }, tang: { type: ["array", "null"], maxItems: 0 }, threshold: { enum: [null, 0] } } } },
+      ok: [{ custom: { pin: "tpm2", config: "{}" }, tpm2: false }, { tpm2: true, threshold: 1 }],
+      bad: [
+        { custom: { pin: "tpm2", config: "{}" }, tpm2: true },
+        { custom: { pin: "tpm2", config: "{}" }, tang: [{ url: "http://tang.example.com", thumbprint: "x" }] },
+        { custom: { pin: "tpm2", config: "{}" }, threshold: 2 },
+      ],
+    })),
+  ],
+  Luks: [
+    {
+      since: "3.5.0",
+      why: "the validator rejects a CEX volume that also has clevis or a key file",
+      schema: {
+        if: { properties: { cex: { type: "object", properties: { enabled: { const: true } }, required: ["enabled"] } }, required: ["cex"] },
+        then: {
+          properties: {
+            clevis: {
+              anyOf: [
+                { type: "null" },
+                {
+                  type: "object",
+                  properties: {
+                    custom: { anyOf: [{ type: "null" }, { type: "object", properties: { pin: blank } }] },
+                    tpm2: { enum: [null, false] },
+                    tang: { type: ["array", "null"], maxItems: 0 },
+                    threshold: { enum: [null, 0] },
+                  },
+                },
+              ],
+            },
+            keyFile: { anyOf: [{ type: "null" }, { type: "object", properties: { source: blank } }] },
+          },
+        },
+      },
+      ok: [{ cex: { enabled: true } }, { cex: { enabled: false }, clevis: { tpm2: true } }, { cex: { enabled: true }, clevis: { tpm2: false } }],
+      bad: [{ cex: { enabled: true }, clevis: { tpm2: true } }, { cex: { enabled: true }, keyFile: { source: "data:,key" } }, { cex: { enabled: true }, clevis: { threshold: 1 } }],
+    },
+  ],
   ClevisCustom: [
     {
       why: "the validator needs the pin's configuration whenever a pin is named",

@@ -3,7 +3,7 @@
 // every type mutation and missing required key that upstream's published schema rejects, and
 // has exactly upstream's field paths and types (nulls aside: Ignition reads null as unset,
 // which upstream's schema does not say for objects and lists).
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import Ajv, { type ValidateFunction } from "ajv";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +14,9 @@ import { parseConfig } from "../../src/config/index.ts";
 import { fieldsIn, structTable, type FieldKind } from "../../src/config/structure.ts";
 import { SPEC_VERSIONS, type SpecVersion } from "../../src/config/types.ts";
 import { butaneCorpusDir, corpusAvailable, knownFailures, loadVariants, renderForValidation, upstreamSchemaDir } from "./corpus.ts";
+
+// Compiling a schema with ajv takes ~0.5 s, more on a loaded machine; bunfig has no test timeout.
+setDefaultTimeout(60_000);
 
 type Obj = { [key: string]: Json };
 type Schema = { [keyword: string]: unknown };

@@ -17,7 +17,7 @@ in the README.
 
 Options:
   --spec VERSION     ${SPEC_VERSIONS.join(", ")}
-  --draft D          07 (default; what VS Code reads without complaint) or 2020-12
+  --draft D          07 (default: every VS Code version reads it) or 2020-12
   -o, --output FILE  write to FILE instead of standard output`;
 
 /** Runs the schema command. */
