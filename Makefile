@@ -59,7 +59,7 @@ check: node-deps
 
 # The whole suite: unit tests beside the code, conformance, and the QEMU scenarios.
 test: setup check build
-	$(BUN) test
+	$(BUN) test --timeout 120000
 	$(MAKE) test-qemu
 
 bench: build

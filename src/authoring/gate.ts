@@ -3,6 +3,7 @@
 // version; the config needs the newest of them. Read off the field table and field docs, so a
 // new spec version needs no change here.
 import { FIELD_DOCS } from "../config/field_docs.ts";
+import { SOURCE_SCHEMES } from "../config/field_rules.ts";
 import { structTable } from "../config/structure.ts";
 import { SPEC_VERSIONS, type SpecVersion } from "../config/types.ts";
 
@@ -30,7 +31,7 @@ export const atLeast = (v: SpecVersion, min: SpecVersion): boolean => rank(v) >=
 
 // Gated values the field table cannot see: URL schemes and hash algorithms (upstream's
 // per-version validation), special mode bits (3.6.0).
-const SCHEME_SINCE: Record<string, SpecVersion> = { gs: "3.2.0", arn: "3.4.0" };
+const SCHEME_SINCE = new Map(SOURCE_SCHEMES.filter((s) => s.since).map((s) => [s.value, s.since!]));
 
 function valueUses(struct: string, field: string, value: unknown, path: (string | number)[], out: FeatureUse[]): void {
   const doc = FIELD_DOCS[`${struct}.${field}`];
@@ -44,7 +45,7 @@ function valueUses(struct: string, field: string, value: unknown, path: (string 
   if (field === "hash" && typeof value === "string" && value.startsWith("sha256-")) out.push({ feature: "sha256 verification hash", since: "3.1.0", path });
   if (field === "source" && typeof value === "string") {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase();
-    const since = scheme ? SCHEME_SINCE[scheme] : undefined;
+    const since = scheme ? SCHEME_SINCE.get(scheme) : undefined;
     if (since) out.push({ feature: `${scheme}: URL`, since, path });
   }
 }
