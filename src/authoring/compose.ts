@@ -134,6 +134,7 @@ class Composer {
   }
 
   private mergeLeaf(entry: string, field: string, path: string, top: Decl[]): unknown {
+    if (top.length === 1) return top[0]!.value[field];
     const values = top.map((d) => d.value[field]);
     const scalarLists = values.every((v) => Array.isArray(v) && v.every((x) => typeof x !== "object" || x === null));
     if (scalarLists && !CONTENTS_FIELDS.has(field)) {

@@ -49,6 +49,9 @@ export function lintModes(parts: readonly PartData[]): Diagnostic[] {
     } catch {
       continue;
     }
+    // Most files have no decimal mode at all: only those that might are read as code.
+    DECIMAL_MODE.lastIndex = 0;
+    if (!DECIMAL_MODE.test(text)) continue;
     text = codeOnly(text);
     const lineStarts = [0];
     for (let i = 0; i < text.length; i++) if (text[i] === "\n") lineStarts.push(i + 1);

@@ -153,10 +153,17 @@ export function structTable(): StructTable {
   return cached;
 }
 
+const fieldsCache = new Map<string, TableField[]>();
+
 /** The fields `struct` has in `version` (declaration order), or [] when it has none. */
 export function fieldsIn(struct: string, version: SpecVersion): TableField[] {
-  const s = structTable().structs.get(struct);
-  const names = s?.byVersion.get(version);
-  if (!s || !names) return [];
-  return names.map((n) => s.fields.find((f) => f.name === n)!);
+  const key = `${struct}\0${version}`;
+  let hit = fieldsCache.get(key);
+  if (!hit) {
+    const s = structTable().structs.get(struct);
+    const names = s?.byVersion.get(version);
+    hit = !s || !names ? [] : names.map((n) => s.fields.find((f) => f.name === n)!);
+    fieldsCache.set(key, hit);
+  }
+  return hit;
 }
