@@ -6,6 +6,7 @@ import type { Diagnostic } from "./provision.ts";
 
 // A decimal mode of three or four octal digits (644, 0755 cannot be written in strict code).
 const DECIMAL_MODE = /\bmode\s*:\s*([1-7][0-7]{2,3})\b(?![.\w])/g;
+const MAYBE_DECIMAL_MODE = new RegExp(DECIMAL_MODE.source);
 
 /**
  * The source with the insides of comments and string/template literals blanked (newlines kept),
@@ -50,8 +51,7 @@ export function lintModes(parts: readonly PartData[]): Diagnostic[] {
       continue;
     }
     // Most files have no decimal mode at all: only those that might are read as code.
-    DECIMAL_MODE.lastIndex = 0;
-    if (!DECIMAL_MODE.test(text)) continue;
+    if (!MAYBE_DECIMAL_MODE.test(text)) continue;
     text = codeOnly(text);
     const lineStarts = [0];
     for (let i = 0; i < text.length; i++) if (text[i] === "\n") lineStarts.push(i + 1);
