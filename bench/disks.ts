@@ -16,7 +16,7 @@ import { generateGuid } from "../src/disks/gpt.ts";
 import { planPartitions } from "../src/disks/partitions.ts";
 import { buildSgdiskCalls } from "../src/disks/sgdisk.ts";
 import { runStages } from "../src/executor/engine.ts";
-import { Logger, type OpRecord } from "../src/executor/log.ts";
+import { Logger, type OpRecord } from "../src/log/logger.ts";
 import { runPathsIn } from "../src/executor/paths.ts";
 import { realSystem, spawnCollect } from "../src/system/real.ts";
 

@@ -7,7 +7,7 @@
 // contract: provisioning the program at the input's spec gives the same normal form.
 import { gunzipSync } from "node:zlib";
 import { isButane, reportToIssues, translateButane } from "../butane/index.ts";
-import { parseAnyConfig } from "../butane/accept.ts";
+import { parseAnyConfig } from "../acquire/document.ts";
 import { mountUnitFor } from "../butane/mount_units.ts";
 import { hasErrors, parseConfig, type Config, type Issue, type IssuePath } from "../config/index.ts";
 import { error } from "../config/issues.ts";

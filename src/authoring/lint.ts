@@ -2,7 +2,7 @@
 // almost always a mistake for 0o644. Types see only a number, so the declaring files are read.
 import { readFileSync } from "node:fs";
 import type { PartData } from "../dsl/parts.ts";
-import type { Diagnostic } from "./provision.ts";
+import type { Diagnostic } from "./diagnostics.ts";
 
 // A decimal mode of three or four octal digits (644, 0755 cannot be written in strict code).
 const DECIMAL_MODE = /\bmode\s*:\s*([1-7][0-7]{2,3})\b(?![.\w])/g;

@@ -4,9 +4,12 @@
 // contains a secret's bytes.
 import { parseConfig, type Issue, type IssuePath } from "../config/index.ts";
 import { SPEC_VERSIONS, type SpecVersion } from "../config/types.ts";
-import { formatOrigin, type Origin } from "../dsl/origin.ts";
+import type { Origin } from "../dsl/origin.ts";
 import type { PartData, SystemOptions } from "../dsl/parts.ts";
-import { declaredParams, knownSecrets, secretValue, setParams } from "../dsl/values.ts";
+import { declaredParams, setParams } from "../dsl/values.ts";
+import { formatDiagnostic, redactSecrets, type Diagnostic } from "./diagnostics.ts";
+
+export { formatDiagnostic, redactSecrets, type Diagnostic };
 import { composeParts, CONFLICT_HINT, describeConflict } from "./compose.ts";
 import { emitConfig, originsAt } from "./emit.ts";
 import { atLeast, featureUses, neededSpec, newerSpec, type FeatureUse } from "./gate.ts";
@@ -20,17 +23,6 @@ export type Target = (typeof TARGETS)[number];
 /** The spec versions Flatcar's Ignition reads (those Butane's flatcar variants emit). */
 export const FLATCAR_SPECS = ["3.3.0", "3.4.0", "3.6.0-experimental"] as const;
 const FLATCAR_DEFAULT = "3.4.0";
-
-/** One finding, with the user's lines behind it. */
-export interface Diagnostic {
-  severity: "error" | "warning";
-  message: string;
-  origins: Origin[];
-  /** The JSON path of the output it concerns, when it concerns one. */
-  path?: IssuePath;
-  /** Further lines below the message: each declaration of a conflict (with its value), a hint. */
-  detail?: ({ origin?: Origin; shown: string } | string)[];
-}
 
 export interface ProvisionOptions {
   programs: string[];
@@ -46,28 +38,6 @@ export type ProvisionResult =
   | { ok: false; diagnostics: Diagnostic[] };
 
 const err = (message: string, origins: Origin[] = [], path?: IssuePath): Diagnostic => ({ severity: "error", message, origins, path });
-
-/** Replaces every secret's bytes (as text, base64 or percent-escaped) in a message. */
-export function redactSecrets(text: string): string {
-  let out = text;
-  for (const s of knownSecrets()) {
-    const bytes = secretValue(s);
-    if (bytes.length < 4) continue;
-    const forms = [new TextDecoder().decode(bytes), Buffer.from(bytes).toString("base64"), encodeURIComponent(new TextDecoder().decode(bytes))];
-    for (const f of forms) if (f.length >= 4) out = out.split(f).join(`[secret ${s.name}]`);
-  }
-  return out;
-}
-
-/** A diagnostic as printed: `file:line:col: error: message [json.path]`, then further lines. */
-export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
-  const [first, ...rest] = d.origins;
-  const where = first ? `${formatOrigin(first, cwd)}: ` : "";
-  const path = d.path && d.path.length > 0 ? ` [${d.path.join(".")}]` : "";
-  const detail = (d.detail ?? []).map((x) => (typeof x === "string" ? `  ${x}` : `  at ${formatOrigin(x.origin, cwd)}${x.shown ? `: ${x.shown}` : ""}`));
-  const lines = [`${where}${d.severity}: ${d.message}${path}`, ...rest.map((o) => `  also declared at ${formatOrigin(o, cwd)}`), ...detail];
-  return redactSecrets(lines.join("\n"));
-}
 
 /** The spec and target the programs ask for; programs pinning different ones are an error. */
 function chooseOptions(programs: LoadedProgram[], opts: ProvisionOptions, out: Diagnostic[]): { target: Target; spec?: string } {

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { FIELD_DOCS } from "../config/field_docs.ts";
 import { FIELD_RULES, STRUCT_RULES, type FieldRule, type Json, type SchemaFragment, type Span } from "../config/field_rules.ts";
-import { SCHEMAS } from "../config/parse.ts";
+import { SCHEMAS } from "../config/schema/versions.ts";
 import { fieldsIn, type FieldKind, type TableField } from "../config/structure.ts";
 import { SPEC_VERSIONS, type SpecVersion } from "../config/types.ts";
 

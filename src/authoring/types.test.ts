@@ -57,7 +57,7 @@ export const older = system({ spec: "3.0.0" }, [
 ]);
 
 export const experimental = system({ spec: "3.6.0" }, [
-  // @ts-expect-error virtiofs is not offered: nexus-init neither validates nor mounts it
+  // @ts-expect-error virtiofs needs 3.7.0-experimental
   filesystem("myfs", { format: "virtiofs" }),
 ]);
 

@@ -12,11 +12,10 @@ import {
   statPath,
   walkTree,
 } from "./local_files.ts";
-import { mergeTranslated } from "./merge.ts";
 import { mountUnitFor } from "./mount_units.ts";
 import { errorAt, type ConfigPath, type PendingEntry } from "./report.ts";
 import type { BaseVersion, FieldType, Obj, StructType } from "./schema.ts";
-import { TranslationSet } from "./translation_set.ts";
+import { mergeTranslated, TranslationSet } from "./translation_set.ts";
 import { posix } from "node:path";
 
 /** Options that change translation. */
@@ -189,7 +188,7 @@ function addMountUnits(config: StructType, src: Obj, current: Translated, ctx: T
     units.push(unit);
   });
   if (units.length === 0) return current;
-  const merged = mergeTranslated(config, { systemd: { units } }, ts, current.config, current.ts);
+  const merged = mergeTranslated(ctx.base, { systemd: { units } }, ts, current.config, current.ts);
   return { config: merged.config, ts: merged.ts };
 }
 
@@ -239,6 +238,12 @@ function processTrees(src: Obj, current: Translated, ctx: TranslateContext): voi
     const tree = trees[i]!;
     const yamlPath: ConfigPath = ["storage", "trees", i];
     const err = (message: string) => ctx.report.push(errorAt(yamlPath, message));
+    /** True for a successful read; a failed one is reported. */
+    const succeeded = (r: { ok: true } | { ok: false; message: string }): r is { ok: true } => {
+      if (r.ok) return true;
+      err(r.message);
+      return false;
+    };
     if (!ctx.opts.filesDir) {
       err(NO_FILES_DIR);
       return;
@@ -310,13 +315,9 @@ function processTrees(src: Obj, current: Translated, ctx: TranslateContext): voi
           const source = (f.contents as Obj | undefined)?.source;
           return typeof source === "string" && source !== "";
         });
-        if (!claimed) continue;
+        const data = claimed && readTreeFile(entry.path);
+        if (!claimed || !data || !succeeded(data)) continue;
         const { idx, obj: file } = claimed;
-        const data = readTreeFile(entry.path);
-        if (!data.ok) {
-          err(data.message);
-          continue;
-        }
         const contents = ((file.contents as Obj | undefined) ?? {}) as Obj;
         const { url, compression } = makeDataUrl(data.bytes, contents.compression as string | undefined, true);
         contents.source = url;
@@ -333,13 +334,9 @@ function processTrees(src: Obj, current: Translated, ctx: TranslateContext): voi
         }
       } else if (entry.kind === "symlink") {
         const claimed = claim("links", dest, (l) => typeof l.target === "string" && l.target !== "");
-        if (!claimed) continue;
+        const target = claimed && readLink(entry.path);
+        if (!claimed || !target || !succeeded(target)) continue;
         const { idx, obj: link } = claimed;
-        const target = readLink(entry.path);
-        if (!target.ok) {
-          err(target.message);
-          continue;
-        }
         link.target = target.target;
         ts.add(yamlPath, ["storage", "links", idx, "target"]);
       } else {

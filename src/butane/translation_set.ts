@@ -1,7 +1,8 @@
 // Which Butane path each node of the generated Ignition config came from, so problems found in
 // the Ignition config are reported at the YAML the user wrote.
+import { configStructure, mergeStruct, type MergeMapping } from "../config/index.ts";
 import type { ConfigPath } from "./report.ts";
-import { ignitionFields, snakeCase, type FieldType, type Obj } from "./schema.ts";
+import { BASE_SPECS, goValueFields, ignitionFields, snakeCase, type BaseVersion, type FieldType, type Obj } from "./schema.ts";
 
 const keyOf = (p: ConfigPath) => p.join("\u0000");
 
@@ -53,4 +54,30 @@ export class TranslationSet {
   translate(to: ConfigPath): ConfigPath {
     return this.get(to) ?? to.map((p) => (typeof p === "string" ? snakeCase(p) : p));
   }
+}
+
+/**
+ * Merges two translated configs of a base version as Ignition does (the config engine's merge
+ * with the Go value fields of that base's spec) and their translation sets: each result node
+ * keeps the Butane origin of the side it came from, the child's where both contributed.
+ * Butane merges the configs it generates (mount units, boot device, GRUB) as parents under
+ * the user's config this way, so the user's fields win and lists merge by key.
+ */
+export function mergeTranslated(
+  base: BaseVersion,
+  parent: Obj,
+  parentTs: TranslationSet,
+  child: Obj,
+  childTs: TranslationSet,
+): { config: Obj; ts: TranslationSet } {
+  const transcript: MergeMapping[] = [];
+  const config = mergeStruct(configStructure(BASE_SPECS[base]), parent, child, { isValueField: goValueFields(base), transcript });
+  const ts = new TranslationSet();
+  for (const m of transcript) {
+    const left = (m.side === "parent" ? parentTs : childTs).get(m.from);
+    if (left === undefined) continue;
+    if (ts.has(m.to) && m.side !== "child") continue;
+    ts.add(left, m.to);
+  }
+  return { config, ts };
 }

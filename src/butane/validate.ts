@@ -2,7 +2,7 @@
 // mount-unit requirements, trees without `local`, and modes that look like decimal typos.
 import { checkIgnitionConfig } from "./ignition_check.ts";
 import { errorAt, warningAt, type ConfigPath, type PendingEntry } from "./report.ts";
-import type { BaseVersion, FieldType, Obj, StructType } from "./schema.ts";
+import { BASE_SPECS, type BaseVersion, type FieldType, type Obj, type StructType } from "./schema.ts";
 
 /** A check run on every struct of one type name found in the config. */
 export type StructCheck = (v: Obj, path: ConfigPath, out: PendingEntry[]) => void;
@@ -35,7 +35,7 @@ const MESSAGES = {
 const blank = (s: unknown) => s === undefined || s === "";
 
 /** The Ignition spec inline configs of base 0.7 must use to be checked. */
-const INLINE_CONFIG_VERSION = "3.6.0";
+const INLINE_CONFIG_VERSION = BASE_SPECS[7];
 
 function checkInlineIgnitionConfig(text: string, path: ConfigPath, out: PendingEntry[]): void {
   let doc: unknown;

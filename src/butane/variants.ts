@@ -26,17 +26,21 @@ export interface VariantSpec {
 /** Variants Butane knows that nexus-init does not translate. */
 export const UNSUPPORTED_VARIANTS = ["openshift", "r4e", "fiot"] as const;
 
+// Schemas are built on first use: most calls of nexus-init read JSON and never translate Butane.
 function fcos(minor: FcosMinor, base: BaseVersion, ignition: string, version = `1.${minor}.0`): VariantSpec {
-  const config = withSections(baseSchema(base).config, fcosSections(minor, base));
+  let config: StructType | undefined;
+  const configOf = () => (config ??= withSections(baseSchema(base).config, fcosSections(minor, base)));
   return {
     variant: "fcos",
     version,
     base,
     ignition,
     pkg: `v0_${base}`,
-    config,
+    get config() {
+      return configOf();
+    },
     validate: (cfg, out) => validateFcos(minor, cfg, out),
-    translate: (cfg, current, ctx, jsonReport) => translateFcos(minor, config, cfg, current, ctx, jsonReport),
+    translate: (cfg, current, ctx, jsonReport) => translateFcos(minor, configOf(), cfg, current, ctx, jsonReport),
     filter: () => {},
   };
 }
@@ -49,7 +53,9 @@ function flatcar(version: string, base: BaseVersion, ignition: string, forbidden
     base,
     ignition,
     pkg: `v0_${base}`,
-    config: baseSchema(base).config,
+    get config() {
+      return baseSchema(base).config;
+    },
     validate: () => {},
     translate: (_cfg, current) => current,
     filter: (ignitionCfg, out) => {

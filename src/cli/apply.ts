@@ -1,10 +1,10 @@
 // nexus-init apply --root DIR [--json] CONFIG|-
-import { parseAnyConfig } from "../butane/accept.ts";
+import { parseAnyConfig } from "../acquire/document.ts";
 import { formatIssue, type Issue } from "../config/index.ts";
 import { runStages, type EngineResult } from "../executor/engine.ts";
-import { Logger, stderrSink } from "../executor/log.ts";
+import { Logger, stderrSink } from "../log/logger.ts";
 import { openSession } from "../executor/session.ts";
-import { STAGE_NAMES } from "../executor/stage.ts";
+import { STAGE_NAMES } from "../executor/names.ts";
 import { Root } from "../system/root.ts";
 import { parseCommandArgs, usageError, program } from "./args.ts";
 import { readConfigArg, UsageError } from "./input.ts";

@@ -1,8 +1,9 @@
 // nexus-init plan --root DIR [--json] CONFIG|-
 import { planStages } from "../executor/engine.ts";
-import { Logger } from "../executor/log.ts";
+import { Logger } from "../log/logger.ts";
 import { openSession } from "../executor/session.ts";
-import { STAGE_NAMES, type PlanEntry } from "../executor/stage.ts";
+import { STAGE_NAMES } from "../executor/names.ts";
+import type { PlanEntry } from "../executor/stage.ts";
 import { issuesJson, loadInputs, parseRootCommand } from "./apply.ts";
 import { program } from "./args.ts";
 

@@ -1,5 +1,5 @@
 // nexus-init validate [--strict] [--json] FILE|-
-import { parseAnyConfig } from "../butane/accept.ts";
+import { parseAnyConfig } from "../acquire/document.ts";
 import { formatIssue, type Issue } from "../config/index.ts";
 import { parseCommandArgs, usageError, program } from "./args.ts";
 import { readConfigArg, UsageError } from "./input.ts";

@@ -24,8 +24,7 @@ export interface FieldDoc {
 
 const v = (value: string, since?: SpecVersion, alias = false): FieldValue => ({ value, ...(since ? { since } : {}), ...(alias ? { alias } : {}) });
 
-/** Filesystem formats nexus-init creates or accepts (upstream's 3.7.0-experimental also has
- *  virtiofs, which nexus-init neither validates nor mounts, so it is not offered). */
+/** Filesystem formats nexus-init creates, accepts or (virtiofs) mounts. */
 export const FILESYSTEM_FORMATS: readonly FieldValue[] = [
   v("ext4"),
   v("xfs"),
@@ -33,6 +32,7 @@ export const FILESYSTEM_FORMATS: readonly FieldValue[] = [
   v("vfat"),
   v("swap"),
   v("none", "3.3.0"),
+  v("virtiofs", "3.7.0-experimental"),
 ];
 
 /** RAID levels mdadm is asked for; the numeric and descriptive aliases Ignition also accepts. */

@@ -1,4 +1,6 @@
-// The config engine's public face: parse, validate, merge. Everything else imports from here.
+// The config engine's entry points: parse (upgrade, validate), merge, and the field table of
+// Ignition's structure. Other rooms also import the model's types (types.ts) and the issue
+// catalogue (issues.ts, messages.ts) directly.
 import { hasErrors, type Issue } from "./issues.ts";
 import { locateJson } from "./json_locate.ts";
 import { applyLegacySemantics } from "./legacy.ts";
@@ -11,7 +13,8 @@ export { formatIssue, formatPath, hasErrors } from "./issues.ts";
 export type * from "./types.ts";
 export { NEWEST_STABLE, SPEC_VERSIONS } from "./types.ts";
 export { validateConfig } from "./validate.ts";
-export { mergeConfigs } from "./merge.ts";
+export { mergeConfigs, mergeStruct, type MergeMapping, type MergeOptions, type MergePath } from "./merge.ts";
+export { configStructure, entryKey, fieldRows, structOf, type Field, type FieldRow, type FieldType, type ScalarKind, type StructType } from "./structure.ts";
 export { parseStructure, type ParseOptions } from "./parse.ts";
 
 /** A config ready for the stages, or every issue that stops it. Warnings ride along. */

@@ -79,6 +79,18 @@ export function locateJson(text: string): JsonLocations {
       }
     }
   };
+  /** After an entry of an object or array: true when another one follows, false at the end. */
+  const another = (close: "}" | "]", what: string): boolean => {
+    ws();
+    if (text[i] === ",") {
+      i++;
+      ws();
+      if (text[i] === close) throw new Fail(i, `trailing comma before "${close}"`);
+      return true;
+    }
+    expect(close, `"," or "${close}" in ${what}`);
+    return false;
+  };
   const value = (path: (string | number)[]): void => {
     ws();
     values.set(pathKey(path), i);
@@ -100,15 +112,7 @@ export function locateJson(text: string): JsonLocations {
         ws();
         expect(":", '":" after an object key');
         value(child);
-        ws();
-        if (text[i] === ",") {
-          i++;
-          ws();
-          if (text[i] === "}") throw new Fail(i, "trailing comma before \"}\"");
-          continue;
-        }
-        expect("}", '"," or "}" in an object');
-        return;
+        if (!another("}", "an object")) return;
       }
     } else if (c === "[") {
       i++;
@@ -119,15 +123,7 @@ export function locateJson(text: string): JsonLocations {
       }
       for (let idx = 0; ; idx++) {
         value([...path, idx]);
-        ws();
-        if (text[i] === ",") {
-          i++;
-          ws();
-          if (text[i] === "]") throw new Fail(i, 'trailing comma before "]"');
-          continue;
-        }
-        expect("]", '"," or "]" in an array');
-        return;
+        if (!another("]", "an array")) return;
       }
     } else if (c === '"') {
       str();

@@ -1,31 +1,32 @@
 // Behaviour older spec versions promise that the internal model must keep. Runs after
 // validation, so warnings still describe what the user wrote.
 import type { Config, SpecVersion } from "./types.ts";
-import { SPEC_VERSIONS } from "./types.ts";
+import { SPEC_VERSIONS, SPECIAL_MODE_BITS_SINCE } from "./types.ts";
 
-const S_ISUID = 0o4000;
-const S_ISGID = 0o2000;
-const S_IXGRP = 0o010;
+/** The setuid, setgid and sticky bits. */
+const SPECIAL_MODE_BITS = 0o7000;
+
+type WithMode = { mode?: number | null };
+const hasSpecialBits = (n: WithMode): boolean => typeof n.mode === "number" && (n.mode & SPECIAL_MODE_BITS) !== 0;
+const masked = <T extends WithMode>(n: T): T => (hasSpecialBits(n) ? { ...n, mode: n.mode! & ~SPECIAL_MODE_BITS } : n);
 
 /**
- * Before spec 3.6.0, Ignition set a file's mode before its owner, and the kernel drops setuid
- * (and setgid on group-executable files) on chown — so those bits never survived. Configs of
- * older versions keep that outcome (upstream issue 2042); 3.6.0 and newer get the bits.
+ * Before spec 3.6.0 Ignition set a node's mode before its owner, so the kernel cleared setuid
+ * and setgid again and the bits never worked (upstream issue 2024). Current Ignition masks all
+ * three special bits out of every file and directory mode of a 3.0–3.5 config when it
+ * translates it (mode & ~07000), and its validation warns at each such mode; so does this.
+ * 3.6.0 and newer keep them: the files stage sets the mode after the owner.
  */
 export function applyLegacySemantics(config: Config, version: SpecVersion): Config {
-  if (SPEC_VERSIONS.indexOf(version) >= SPEC_VERSIONS.indexOf("3.6.0")) return config;
-  const files = config.storage?.files;
-  if (!files?.some((f) => typeof f.mode === "number" && (f.mode & (S_ISUID | S_ISGID)) !== 0)) return config;
+  if (SPEC_VERSIONS.indexOf(version) >= SPEC_VERSIONS.indexOf(SPECIAL_MODE_BITS_SINCE)) return config;
+  const storage = config.storage;
+  if (!storage?.files?.some(hasSpecialBits) && !storage?.directories?.some(hasSpecialBits)) return config;
   return {
     ...config,
     storage: {
-      ...config.storage,
-      files: files.map((f) => {
-        if (typeof f.mode !== "number") return f;
-        let mode = f.mode & ~S_ISUID;
-        if (mode & S_IXGRP) mode &= ~S_ISGID;
-        return mode === f.mode ? f : { ...f, mode };
-      }),
+      ...storage,
+      ...(storage.files ? { files: storage.files.map(masked) } : {}),
+      ...(storage.directories ? { directories: storage.directories.map(masked) } : {}),
     },
   };
 }

@@ -1,223 +1,193 @@
-// Ignition's parent/child config merge as a pure function on parsed configs.
-//
-// The rules, per field of each object:
-// - a value set in the child replaces the parent's; unset child values keep the parent's;
-// - nested objects merge recursively;
-// - lists of command options (file append, mkfs/mount/mdadm/luksFormat options) are appended;
-// - every other list is keyed: an entry whose key the child also has is merged with the child's
-//   entry, parent entries keep their order and child-only entries are appended. Some lists share
-//   one key space (files, directories and links by path; kernel arguments that should and should
-//   not exist): a parent entry whose key the child puts in a sibling list is dropped;
-// - an HTTP header in the child without a value removes the parent's header of that name.
-import type { Config } from "./types.ts";
+// Ignition's parent/child config merge, as one walk of the field table (structure.ts):
+// - a value the child sets replaces the parent's; values it leaves unset keep the parent's
+//   (Go value fields, when the caller names them, always take the child's, set or not);
+// - structs merge field by field;
+// - append lists (file appends, command options) concatenate;
+// - keyed lists merge entries with the same key (entryKey) and append the child's others;
+//   lists of one group share a key space, so a parent entry whose key the child puts in a
+//   sibling list leaves its own list (a file replaced by a directory);
+// - a keyed child entry with its removeWhenUnset field unset removes the parent's entry
+//   (an HTTP header without a value).
+// The inputs are never modified. Optionally the walk records where each populated node of the
+// result came from, as Ignition's MergeStructTranscribe does; Butane needs that transcript.
+import { configStructure, entryKey, type Field, type FieldType, type StructType } from "./structure.ts";
+import { SPEC_VERSIONS, type Config } from "./types.ts";
 
 type Obj = Record<string, unknown>;
 
-type Rule =
-  | { kind: "object"; fields: Spec }
-  | { kind: "keyed"; key: (item: Obj) => string; fields: Spec; group?: string; dropWhenValueUnset?: boolean }
-  | { kind: "strings"; group?: string }
-  | { kind: "append" };
+/** A path into a config: keys and list indexes. */
+export type MergePath = readonly (string | number)[];
 
-// Field rules of one object type; unlisted fields are single values. Listed in the order of
-// Ignition's field declarations, which decides ties between sibling lists of one group.
-type Spec = Record<string, Rule>;
+/** One transcript entry: a node of the result and the parent or child node it came from. */
+export interface MergeMapping {
+  side: "parent" | "child";
+  from: MergePath;
+  to: MergePath;
+}
 
-const str = (v: unknown) => (typeof v === "string" ? v : "");
+/** How a merge runs besides the table. */
+export interface MergeOptions {
+  /**
+   * Go value (not pointer) fields of the spec at hand: the child's value always wins, set or
+   * not, and a zero value is not transcribed. Without it every field is a pointer, as in the
+   * internal model.
+   */
+  isValueField?: (st: StructType, field: Field) => boolean;
+  /** Receives where each populated node of the result came from. */
+  transcript?: MergeMapping[];
+}
 
-const owner: Spec = {};
-const verification: Spec = {};
-const httpHeaders: Rule = { kind: "keyed", key: (h) => str(h.name), fields: {}, dropWhenValueUnset: true };
-const resource: Spec = { httpHeaders, verification: { kind: "object", fields: verification } };
-const nodeShape: Spec = { group: { kind: "object", fields: owner }, user: { kind: "object", fields: owner } };
-
-const partitionKey = (p: Obj): string => {
-  const n = typeof p.number === "number" ? p.number : 0;
-  if (n !== 0) return `number:${n}`;
-  return typeof p.label === "string" ? `label:${p.label}` : "";
-};
-
-const CONFIG_SPEC: Spec = {
-  ignition: {
-    kind: "object",
-    fields: {
-      config: {
-        kind: "object",
-        fields: {
-          merge: { kind: "keyed", key: (r) => str(r.source), fields: resource },
-          replace: { kind: "object", fields: resource },
-        },
-      },
-      proxy: { kind: "object", fields: { noProxy: { kind: "strings" } } },
-      security: {
-        kind: "object",
-        fields: {
-          tls: { kind: "object", fields: { certificateAuthorities: { kind: "keyed", key: (r) => str(r.source), fields: resource } } },
-        },
-      },
-      timeouts: { kind: "object", fields: {} },
-    },
-  },
-  kernelArguments: {
-    kind: "object",
-    fields: { shouldExist: { kind: "strings", group: "karg" }, shouldNotExist: { kind: "strings", group: "karg" } },
-  },
-  passwd: {
-    kind: "object",
-    fields: {
-      groups: { kind: "keyed", key: (g) => str(g.name), fields: {} },
-      users: {
-        kind: "keyed",
-        key: (u) => str(u.name),
-        fields: { groups: { kind: "strings" }, sshAuthorizedKeys: { kind: "strings" } },
-      },
-    },
-  },
-  storage: {
-    kind: "object",
-    fields: {
-      directories: { kind: "keyed", key: (n) => str(n.path), fields: nodeShape, group: "node" },
-      disks: {
-        kind: "keyed",
-        key: (d) => str(d.device),
-        fields: { partitions: { kind: "keyed", key: partitionKey, fields: {} } },
-      },
-      files: {
-        kind: "keyed",
-        key: (n) => str(n.path),
-        fields: { ...nodeShape, append: { kind: "append" }, contents: { kind: "object", fields: resource } },
-        group: "node",
-      },
-      filesystems: {
-        kind: "keyed",
-        key: (f) => str(f.device),
-        fields: { mountOptions: { kind: "append" }, options: { kind: "append" } },
-      },
-      links: { kind: "keyed", key: (n) => str(n.path), fields: nodeShape, group: "node" },
-      luks: {
-        kind: "keyed",
-        key: (l) => str(l.name),
-        fields: {
-          cex: { kind: "object", fields: {} },
-          clevis: {
-            kind: "object",
-            fields: {
-              custom: { kind: "object", fields: {} },
-              tang: { kind: "keyed", key: (t) => str(t.url), fields: {} },
-            },
-          },
-          keyFile: { kind: "object", fields: resource },
-          openOptions: { kind: "strings" },
-          options: { kind: "append" },
-        },
-      },
-      raid: {
-        kind: "keyed",
-        key: (r) => str(r.name),
-        fields: { devices: { kind: "strings" }, options: { kind: "append" } },
-      },
-    },
-  },
-  systemd: {
-    kind: "object",
-    fields: {
-      units: {
-        kind: "keyed",
-        key: (u) => str(u.name),
-        fields: { dropins: { kind: "keyed", key: (d) => str(d.name), fields: {} } },
-      },
-    },
-  },
-};
-
-/** Merges a child config into its parent as Ignition does; the inputs are not modified. */
+/** Merges a child config into its parent as Ignition does (the internal model's table). */
 export function mergeConfigs(parent: Config, child: Config): Config {
-  return mergeObject(parent as Obj, child as Obj, CONFIG_SPEC) as Config;
+  // The table is built on first use (a few milliseconds): most calls of nexus-init never merge.
+  return mergeStruct(configStructure(SPEC_VERSIONS[SPEC_VERSIONS.length - 1]!), parent as Obj, child as Obj) as Config;
 }
 
-const isSet = (v: unknown) => v !== undefined && v !== null;
-
-function asObj(v: unknown): Obj {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
+/** Merges `child` over `parent`, both of struct type `type`. */
+export function mergeStruct(type: StructType, parent: Obj, child: Obj, opts: MergeOptions = {}): Obj {
+  return new Merge(opts).struct(type, parent, [], child, [], []);
 }
 
-function asList(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
+const isSet = (v: unknown): boolean => v !== undefined && v !== null;
+const asObj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const isZeroScalar = (v: unknown): boolean => !isSet(v) || v === "" || v === 0 || v === false;
 
-function listKey(rule: Rule, item: unknown): string {
-  if (rule.kind === "keyed") return rule.key(asObj(item));
-  return typeof item === "string" ? item : String(item);
-}
-
+/** A child list entry found by its (group, key). */
 interface ChildEntry {
   field: string;
-  item: unknown;
+  index: number;
+  value: unknown;
 }
 
-function mergeObject(parent: Obj, child: Obj, spec: Spec): Obj {
-  // Key → the child entry of each list (or list group); the last entry of a key wins.
-  const childEntries = new Map<string, ChildEntry>();
-  for (const [field, rule] of Object.entries(spec)) {
-    if (rule.kind !== "keyed" && rule.kind !== "strings") continue;
-    const handle = rule.group ?? field;
-    for (const item of asList(child[field])) childEntries.set(`${handle}\u0000${listKey(rule, item)}`, { field, item });
+class Merge {
+  constructor(private readonly opts: MergeOptions) {}
+
+  private isValue(st: StructType, f: Field): boolean {
+    return this.opts.isValueField?.(st, f) ?? false;
   }
 
-  const out: Obj = {};
-  const fields = [...Object.keys(parent), ...Object.keys(child).filter((k) => !(k in parent))];
-  for (const field of fields) {
-    const rule = spec[field];
-    const p = parent[field];
-    const c = child[field];
-    if (!rule) {
-      if (isSet(c)) out[field] = structuredClone(c);
-      else if (isSet(p)) out[field] = structuredClone(p);
-      continue;
+  struct(st: StructType, parent: Obj, pPath: MergePath, child: Obj, cPath: MergePath, rPath: MergePath): Obj {
+    const out: Obj = {};
+    const childEntries = indexChildEntries(st, child);
+    for (const f of st.fields) {
+      const p = parent[f.name];
+      const c = child[f.name];
+      const pp = [...pPath, f.name];
+      const cp = [...cPath, f.name];
+      const rp = [...rPath, f.name];
+      const t = f.type;
+      if (t.kind === "struct") {
+        if (!isSet(p) && !isSet(c)) continue;
+        const merged = this.struct(t.struct, asObj(p), pp, asObj(c), cp, rp);
+        if (Object.keys(merged).length > 0) out[f.name] = merged;
+      } else if (t.kind === "list") {
+        const merged = t.merge === "append" ? this.append(t, asList(p), pp, asList(c), cp, rp) : this.keyed(f, t, asList(p), pp, asList(c), cp, rp, childEntries);
+        if (merged.length > 0) out[f.name] = merged;
+      } else if (this.isValue(st, f)) {
+        if (isSet(c)) out[f.name] = c;
+        this.transcribe("child", cp, rp, c, t, true);
+      } else if (isSet(c)) {
+        out[f.name] = c;
+        this.transcribe("child", cp, rp, c, t, false);
+      } else if (isSet(p)) {
+        out[f.name] = p;
+        this.transcribe("parent", pp, rp, p, t, false);
+      }
     }
-    if (rule.kind === "object") {
-      if (isSet(p) || isSet(c)) out[field] = mergeObject(asObj(p), asObj(c), rule.fields);
-      continue;
+    return out;
+  }
+
+  private append(t: FieldType & { kind: "list" }, parent: unknown[], pp: MergePath, child: unknown[], cp: MergePath, rp: MergePath): unknown[] {
+    const out: unknown[] = [];
+    parent.forEach((item, i) => out.push(this.take("parent", [...pp, i], [...rp, out.length], item, t.item)));
+    child.forEach((item, i) => out.push(this.take("child", [...cp, i], [...rp, out.length], item, t.item)));
+    return out;
+  }
+
+  private keyed(
+    f: Field,
+    t: FieldType & { kind: "list" },
+    parent: unknown[],
+    pp: MergePath,
+    child: unknown[],
+    cp: MergePath,
+    rp: MergePath,
+    childEntries: ReadonlyMap<string, ChildEntry>,
+  ): unknown[] {
+    const handle = t.group ?? f.name;
+    const out: unknown[] = [];
+    const parentKeys = new Set(parent.map((item) => entryKey(t.item, item)));
+    parent.forEach((item, i) => {
+      const hit = childEntries.get(`${handle}\u0000${entryKey(t.item, item)}`);
+      if (!hit) {
+        out.push(this.take("parent", [...pp, i], [...rp, out.length], item, t.item));
+        return;
+      }
+      // The child moved this key to a sibling list (a file became a directory): it goes there.
+      if (hit.field !== f.name) return;
+      const childPath = [...cp.slice(0, -1), f.name, hit.index];
+      if (t.item.kind !== "struct") {
+        out.push(this.take("child", childPath, [...rp, out.length], hit.value, t.item));
+        return;
+      }
+      const childItem = asObj(hit.value);
+      const removes = t.item.struct.removeWhenUnset;
+      if (removes && !isSet(childItem[removes])) return;
+      out.push(this.struct(t.item.struct, asObj(item), [...pp, i], childItem, childPath, [...rp, out.length]));
+    });
+    child.forEach((item, i) => {
+      if (!parentKeys.has(entryKey(t.item, item))) out.push(this.take("child", [...cp, i], [...rp, out.length], item, t.item));
+    });
+    return out;
+  }
+
+  /** A value taken whole from one side: copied, and transcribed when asked to. */
+  private take(side: "parent" | "child", from: MergePath, to: MergePath, value: unknown, t: FieldType): unknown {
+    this.transcribe(side, from, to, value, t, true);
+    return value !== null && typeof value === "object" ? structuredClone(value) : value;
+  }
+
+  /** Records every populated leaf (and each struct holding one) of a value taken from one side. */
+  private transcribe(side: "parent" | "child", from: MergePath, to: MergePath, value: unknown, t: FieldType, valueField: boolean): boolean {
+    const transcript = this.opts.transcript;
+    if (!transcript) return false;
+    if (t.kind === "struct") {
+      const obj = asObj(value);
+      let any = false;
+      for (const f of t.struct.fields) {
+        const v = obj[f.name];
+        if (v === undefined) continue;
+        any = this.transcribe(side, [...from, f.name], [...to, f.name], v, f.type, this.isValue(t.struct, f)) || any;
+      }
+      if (any) transcript.push({ side, from, to });
+      return any;
     }
-    if (rule.kind === "append") {
-      const merged = [...asList(p), ...asList(c)];
-      if (merged.length > 0) out[field] = structuredClone(merged);
-      continue;
+    if (t.kind === "list") {
+      let any = false;
+      asList(value).forEach((item, i) => {
+        any = this.transcribe(side, [...from, i], [...to, i], item, t.item, true) || any;
+      });
+      return any;
     }
-    const merged = mergeKeyedList(field, rule, asList(p), asList(c), childEntries);
-    if (merged.length > 0) out[field] = merged;
+    if (value === undefined || (valueField && isZeroScalar(value))) return false;
+    transcript.push({ side, from, to });
+    return true;
+  }
+}
+
+/**
+ * The child's entries of every keyed list of a struct by (group or field, key). Fields are
+ * indexed in name order, as Ignition walks its Go structs, so when a child repeats a key in two
+ * lists of one group the same entry wins as in Ignition.
+ */
+function indexChildEntries(st: StructType, child: Obj): Map<string, ChildEntry> {
+  const out = new Map<string, ChildEntry>();
+  const fields = st.fields.filter((f) => f.type.kind === "list" && f.type.merge === "keyed").sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const f of fields) {
+    const t = f.type as FieldType & { kind: "list" };
+    const handle = t.group ?? f.name;
+    asList(child[f.name]).forEach((value, index) => out.set(`${handle}\u0000${entryKey(t.item, value)}`, { field: f.name, index, value }));
   }
   return out;
-}
-
-function mergeKeyedList(
-  field: string,
-  rule: Extract<Rule, { kind: "keyed" | "strings" }>,
-  parent: unknown[],
-  child: unknown[],
-  childEntries: ReadonlyMap<string, ChildEntry>,
-): unknown[] {
-  const handle = rule.group ?? field;
-  const result: unknown[] = [];
-  const parentKeys = new Set(parent.map((item) => listKey(rule, item)));
-  for (const item of parent) {
-    const match = childEntries.get(`${handle}\u0000${listKey(rule, item)}`);
-    if (!match) {
-      result.push(structuredClone(item));
-      continue;
-    }
-    // The child moved this key to a sibling list (e.g. a file became a directory): drop it here.
-    if (match.field !== field) continue;
-    if (rule.kind === "strings") {
-      result.push(match.item);
-      continue;
-    }
-    const childItem = asObj(match.item);
-    if (rule.dropWhenValueUnset && !isSet(childItem.value)) continue;
-    result.push(mergeObject(asObj(item), childItem, rule.fields));
-  }
-  for (const item of child) {
-    if (!parentKeys.has(listKey(rule, item))) result.push(structuredClone(item));
-  }
-  return result;
 }

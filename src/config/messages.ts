@@ -1,7 +1,7 @@
 // The catalogue of every message config validation reports, in one place so wording stays
 // consistent: lower-case start, no final period, what was expected and what was found.
 // Values that may hold secrets (URLs, unit contents) are redacted or never echoed.
-import { redactUrl } from "../executor/log.ts";
+import { redactUrl } from "../log/redact.ts";
 
 /** Quotes a user value for a message; long values are shortened. */
 export function quote(v: string): string {
@@ -70,7 +70,7 @@ export const MESSAGES = {
   // files, directories, links
   modeOutOfRange: (mode: number) => `mode must be between 0 and 07777 (decimal 4095), got ${mode}${mode >= 0 ? ` (${octal(mode)})` : ""}`,
   modeSpecialBits: (mode: number, version: string) =>
-    `mode ${octal(mode)} sets setuid, setgid or sticky bits, which spec ${version} does not support (they are supported from spec 3.6.0)`,
+    `mode ${octal(mode)} sets setuid, setgid or sticky bits, which spec ${version} does not support: they are dropped (supported from spec 3.6.0)`,
   overwriteWithoutSource: () => `overwrite is true but contents.source is not set; set a source or set overwrite to false`,
   ownerIdAndName: () => `set either id or name, not both`,
   linkTargetRequired: () => `link target is required`,
@@ -89,8 +89,6 @@ export const MESSAGES = {
   partitionNumberCollides: (n: number, firstAt: string) => `partition number ${n} is already used at ${firstAt}`,
   partitionLabelCollides: (label: string, firstAt: string) => `partition label ${quote(label)} is already used at ${firstAt}`,
   partitionsOverlap: (otherAt: string) => `partition overlaps ${otherAt} (both have a fixed startMiB and sizeMiB)`,
-  partitionZeroWithShouldNotExist: () =>
-    `partition number 0 ("next free number") on a disk where a partition has shouldExist false may pick the number of a deleted partition; give every partition a number`,
   partitionShouldNotExistWithOthers: (fields: readonly string[]) =>
     `a partition with shouldExist false is only identified by its number; remove ${listOr(fields)}`,
   partitionNeedsNumberOrLabel: () => `a partition needs a number of 1 or more, or a label`,
@@ -109,6 +107,11 @@ export const MESSAGES = {
     `unsupported filesystem format ${quote(format)} in spec ${version}; expected ${listOr(allowed)}`,
   fsFormatRequired: (fields: readonly string[]) => `format is required when ${listAnd(fields)} ${fields.length > 1 ? "are" : "is"} set`,
   fsLabelNeedsFormat: () => `a filesystem label needs a format`,
+  fsLabelNotSupported: (format: string) => `a ${format} filesystem has no label`,
+  virtiofsTagTooLong: (bytes: number) => `a virtiofs tag (the device) must be at most 36 bytes, got ${bytes}`,
+  fsUuidNeedsBlockDevice: (format: string) => `uuid applies to filesystems on block devices, not to ${format}`,
+  fsWipeNeedsBlockDevice: (format: string) => `wipeFilesystem applies to filesystems on block devices, not to ${format}`,
+  fsOptionsNeedBlockDevice: (format: string) => `options (mkfs options) apply to filesystems on block devices, not to ${format}`,
   fsLabelTooLong: (format: string, max: number, bytes: number) => `${format} labels must be at most ${max} bytes, got ${bytes}`,
   fsOverwritesPartitions: (device: string, diskAt: string) =>
     `filesystem on ${quote(device)} overwrites the partitions that ${diskAt} creates on the same device`,

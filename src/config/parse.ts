@@ -3,29 +3,10 @@
 import type { z } from "zod";
 import { error, type Issue, type IssuePath } from "./issues.ts";
 import { locateJson, type JsonLocations } from "./json_locate.ts";
-import * as v30 from "./schema/v3_0.ts";
-import * as v31 from "./schema/v3_1.ts";
-import * as v32 from "./schema/v3_2.ts";
-import * as v33 from "./schema/v3_3.ts";
-import * as v34 from "./schema/v3_4.ts";
-import * as v35 from "./schema/v3_5.ts";
-import * as v36 from "./schema/v3_6.ts";
-import * as v37 from "./schema/v3_7_experimental.ts";
+import { SCHEMAS } from "./schema/versions.ts";
 import type { Config, SpecVersion } from "./types.ts";
 import { upgradeConfig } from "./upgrade.ts";
 import { detectVersion, typeName } from "./version.ts";
-
-/** The structural schema of each spec version. */
-export const SCHEMAS: Record<SpecVersion, z.ZodType> = {
-  "3.0.0": v30.config,
-  "3.1.0": v31.config,
-  "3.2.0": v32.config,
-  "3.3.0": v33.config,
-  "3.4.0": v34.config,
-  "3.5.0": v35.config,
-  "3.6.0": v36.config,
-  "3.7.0-experimental": v37.config,
-};
 
 export interface ParseOptions {
   /** Unknown keys are errors instead of warnings. */

@@ -1,20 +1,173 @@
-// The field table: Ignition's config structure read off the zod schemas of every spec version —
-// each struct by name, its fields in declaration order, their kinds, and the first spec version
-// that has each. Authoring tools (the DSL's generated types, `nexus schema`, `nexus import`)
-// walk this table instead of describing Ignition's structure again.
+// Ignition's structure as one field table per spec version, read from the zod schemas and what
+// they declare beside the shape (schema/declare.ts): every struct with its fields in
+// declaration order, each field's kind, how a list merges and what identifies its entries, and
+// the first spec version that has the field at that place. The config merge walks it, Butane
+// derives its schema from it, and the DSL's types and the JSON Schema are generated from it.
 import type { z } from "zod";
-import { SCHEMAS } from "./parse.ts";
+import { listDecl, structDecl } from "./schema/declare.ts";
+import { SCHEMAS } from "./schema/versions.ts";
 import { SPEC_VERSIONS, type SpecVersion } from "./types.ts";
 
-/** The kind of a field's value. */
+/** The kind of a scalar field. */
+export type ScalarKind = "string" | "int" | "bool";
+
+/** The type of one field. */
+export type FieldType =
+  | { kind: ScalarKind }
+  | {
+      kind: "list";
+      item: FieldType;
+      /** "keyed": entries with the same key merge (the child's win); "append": lists concatenate. */
+      merge: "keyed" | "append";
+      /** Lists of one struct that share a key space (Ignition's merged keys: "node", "karg"). */
+      group?: string;
+    }
+  | { kind: "struct"; struct: StructType };
+
+/** A struct (a JSON object) at one place of the config. */
+export interface StructType {
+  /** Ignition's Go type name (File, PasswdUser, …). */
+  name: string;
+  /** Its fields, in the order the schema declares them. */
+  fields: readonly Field[];
+  /** Fields identifying an entry in a keyed list; the first one set counts (see entryKey). */
+  key?: readonly string[];
+  /** A keyed child entry with this field unset removes the parent's entry (HTTP headers). */
+  removeWhenUnset?: string;
+}
+
+/** One field of a struct. */
+export interface Field {
+  /** The JSON key. */
+  name: string;
+  type: FieldType;
+  /** The first spec version with this field at this place. */
+  since: SpecVersion;
+}
+
+/** One row of the flattened table: `storage.files[].contents.source`, its kind and "since". */
+export interface FieldRow {
+  path: string;
+  kind: FieldType["kind"];
+  since: SpecVersion;
+}
+
+const tables = new Map<SpecVersion, StructType>();
+
+/** The field table of a spec version: its root struct, "Config". */
+export function configStructure(version: SpecVersion): StructType {
+  let t = tables.get(version);
+  if (!t) {
+    const previous = SPEC_VERSIONS.indexOf(version) > 0 ? SPEC_VERSIONS[SPEC_VERSIONS.indexOf(version) - 1]! : null;
+    const sinceOf = new Map((previous ? fieldRows(previous) : []).map((r) => [r.path, r.since]));
+    t = readStruct(SCHEMAS[version], "", (path) => sinceOf.get(path) ?? version);
+    tables.set(version, t);
+  }
+  return t;
+}
+
+/** Every field of a spec version, depth first in declaration order, as `a.b[].c` paths. */
+export function fieldRows(version: SpecVersion): FieldRow[] {
+  const out: FieldRow[] = [];
+  const visit = (st: StructType, prefix: string) => {
+    for (const f of st.fields) {
+      const path = prefix + f.name;
+      out.push({ path, kind: f.type.kind, since: f.since });
+      let t = f.type;
+      let p = path;
+      while (t.kind === "list") {
+        t = t.item;
+        p += "[]";
+      }
+      if (t.kind === "struct") visit(t.struct, `${p}.`);
+    }
+  };
+  visit(configStructure(version), "");
+  return out;
+}
+
+/** The struct of a field, through lists: `storage.files` → File. */
+export function structOf(t: FieldType): StructType | undefined {
+  while (t.kind === "list") t = t.item;
+  return t.kind === "struct" ? t.struct : undefined;
+}
+
+/**
+ * The key of a list entry, as Ignition's Key() computes it: a scalar entry is its own key; a
+ * struct entry is keyed by the first of its key fields that is set (an int 0 is unset), with the
+ * field name when there are several ("number:1", "label:root"), or "" when none is set.
+ */
+export function entryKey(item: FieldType, value: unknown): string {
+  if (item.kind !== "struct") return typeof value === "string" ? value : String(value ?? "");
+  const key = item.struct.key ?? [];
+  const obj = (value ?? {}) as Record<string, unknown>;
+  for (const name of key) {
+    const v = obj[name];
+    if (v === undefined || v === null || v === 0) continue;
+    return key.length > 1 ? `${name}:${String(v)}` : String(v);
+  }
+  return "";
+}
+
+type Since = (path: string) => SpecVersion;
+
+/** Reads a struct schema at a path ("" for the root, "storage.files[]." for a file). */
+function readStruct(schema: z.ZodType, prefix: string, since: Since): StructType {
+  const decl = structDecl(schema);
+  const def = schema._zod.def as { type: string; shape?: Record<string, z.ZodType> };
+  if (!decl || def.type !== "object" || !def.shape) throw new Error(`Cannot read the config structure at "${prefix}": an object schema without a struct() declaration`);
+  const fields = Object.entries(def.shape).map(([name, s]) => ({ name, type: readType(s, prefix + name, since), since: since(prefix + name) }));
+  return { name: decl.name, fields, ...(decl.key ? { key: decl.key } : {}), ...(decl.removeWhenUnset ? { removeWhenUnset: decl.removeWhenUnset } : {}) };
+}
+
+/** Reads the type of the field (or list entry) at path. */
+function readType(schema: z.ZodType, path: string, since: Since): FieldType {
+  let s = schema;
+  let list: z.ZodType | null = null;
+  for (;;) {
+    const def = s._zod.def as { type: string; innerType?: z.ZodType; element?: z.ZodType };
+    switch (def.type) {
+      case "optional":
+      case "nullable":
+        // The outermost wrapper of a list carries its declaration (schema/declare.ts list()).
+        list ??= s;
+        s = def.innerType!;
+        continue;
+      case "array": {
+        const decl = listDecl(list ?? s);
+        const item = readType(def.element!, `${path}[]`, since);
+        if (decl.merge === "keyed" && item.kind === "struct" && !item.struct.key) {
+          throw new Error(`Cannot read the config structure at "${path}": a keyed list of ${item.struct.name}, which declares no key`);
+        }
+        return { kind: "list", item, merge: decl.merge, ...(decl.group ? { group: decl.group } : {}) };
+      }
+      case "object":
+        return { kind: "struct", struct: readStruct(s, `${path}.`, since) };
+      case "string":
+        return { kind: "string" };
+      case "boolean":
+        return { kind: "bool" };
+      case "number":
+        if ((s as z.ZodNumber).isInt) return { kind: "int" };
+        break;
+    }
+    throw new Error(`Cannot read the config structure at "${path}": unsupported schema type "${def.type}"`);
+  }
+}
+
+// The same table seen by struct across every spec version: what authoring tools walk when they
+// describe a struct once for all versions (the DSL's generated types, the JSON Schema, `nexus
+// import`). Derived from configStructure(); nothing here describes Ignition's fields again. A
+// struct is named by its place, so a place keeps one name in every version (Ignition's Go types
+// rename some: 3.0's FileContents, ConfigReference and CaReference are all Resource from 3.1).
+
+/** A field's kind in the by-struct view: structs by their view name. */
 export type FieldKind =
-  | { kind: "string" }
-  | { kind: "int" }
-  | { kind: "bool" }
+  | { kind: ScalarKind }
   | { kind: "struct"; struct: string }
   | { kind: "list"; item: Exclude<FieldKind, { kind: "list" }> };
 
-/** One field of a struct across spec versions. */
+/** One field of a struct, across spec versions. */
 export interface TableField {
   name: string;
   type: FieldKind;
@@ -25,10 +178,11 @@ export interface TableField {
 /** One struct across spec versions. */
 export interface TableStruct {
   name: string;
+  /** Every field any version has, in first-seen order. */
   fields: TableField[];
   /** The first spec version that has the struct. */
   since: SpecVersion;
-  /** The fields each version has, by version. */
+  /** The fields each version has, in declaration order. */
   byVersion: Map<SpecVersion, string[]>;
 }
 
@@ -37,127 +191,71 @@ export interface StructTable {
   structs: Map<string, TableStruct>;
 }
 
-// The name of the struct under `Parent.field`. Ignition reuses a few struct types in several
-// places (a resource, a node owner); the names follow Ignition's Go types.
-const CHILD_NAMES: Record<string, string> = {
-  "Config.ignition": "Ignition",
-  "Config.storage": "Storage",
-  "Config.systemd": "Systemd",
-  "Config.passwd": "Passwd",
-  "Config.kernelArguments": "KernelArguments",
-  "Ignition.config": "IgnitionConfig",
-  "Ignition.security": "Security",
-  "Ignition.timeouts": "Timeouts",
-  "Ignition.proxy": "Proxy",
+// The view name of the struct under `Parent.field`, where it is not Ignition's (newest) type
+// name: places sharing a Go type whose shape differed in old versions get names of their own.
+const PLACE_NAMES: Record<string, string> = {
   "IgnitionConfig.merge": "ConfigReference",
   "IgnitionConfig.replace": "ConfigReference",
-  "Security.tls": "Tls",
   "Tls.certificateAuthorities": "CaReference",
-  "Storage.disks": "Disk",
-  "Storage.raid": "Raid",
-  "Storage.filesystems": "Filesystem",
-  "Storage.files": "File",
-  "Storage.directories": "Directory",
-  "Storage.links": "Link",
-  "Storage.luks": "Luks",
-  "Disk.partitions": "Partition",
   "File.contents": "FileContents",
   "File.append": "FileContents",
   "Luks.keyFile": "Resource",
-  "Luks.clevis": "Clevis",
-  "Luks.cex": "Cex",
-  "Clevis.custom": "ClevisCustom",
-  "Clevis.tang": "Tang",
-  "Systemd.units": "Unit",
-  "Unit.dropins": "Dropin",
-  "Passwd.users": "PasswdUser",
-  "Passwd.groups": "PasswdGroup",
+  "Security.tls": "Tls",
 };
 
-/** The struct name under `parent.field` (shared names for verification, headers and owners). */
-function childName(parent: string, field: string): string {
-  if (field === "verification") return "Verification";
+/** The view name of a struct at `parent.field` (Go's name unless PLACE_NAMES says otherwise). */
+function viewName(parent: string, field: string, st: StructType): string {
   if (field === "httpHeaders") return "HttpHeader";
   if (field === "user" && ["File", "Directory", "Link"].includes(parent)) return "NodeUser";
   if (field === "group" && ["File", "Directory", "Link"].includes(parent)) return "NodeGroup";
-  const name = CHILD_NAMES[`${parent}.${field}`];
-  if (!name) throw new Error(`field table: no struct name for ${parent}.${field}`);
-  return name;
+  return PLACE_NAMES[`${parent}.${field}`] ?? st.name;
 }
 
-type Def = { type: string; innerType?: z.ZodType; element?: z.ZodType; shape?: Record<string, z.ZodType> };
-const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
+let byStruct: StructTable | undefined;
 
-function unwrap(s: z.ZodType): z.ZodType {
-  let cur = s;
-  for (let d = defOf(cur); d.type === "optional" || d.type === "nullable"; d = defOf(cur)) cur = d.innerType!;
-  return cur;
-}
-
-function kindOf(s: z.ZodType, parent: string, field: string, visit: (name: string, s: z.ZodType) => void): FieldKind {
-  const inner = unwrap(s);
-  const d = defOf(inner);
-  switch (d.type) {
-    case "string":
-      return { kind: "string" };
-    case "number":
-      return { kind: "int" };
-    case "boolean":
-      return { kind: "bool" };
-    case "object": {
-      const name = childName(parent, field);
-      visit(name, inner);
-      return { kind: "struct", struct: name };
-    }
-    case "array": {
-      const item = kindOf(d.element!, parent, field, visit);
-      if (item.kind === "list") throw new Error(`field table: nested list at ${parent}.${field}`);
-      return { kind: "list", item };
-    }
-    default:
-      throw new Error(`field table: unexpected zod type "${d.type}" at ${parent}.${field}`);
-  }
-}
-
-const sameKind = (a: FieldKind, b: FieldKind): boolean => JSON.stringify(a) === JSON.stringify(b);
-
-let cached: StructTable | undefined;
-
-/** The field table of every spec version (built once). */
+/** The field table by struct, across versions (built once, on first use). */
 export function structTable(): StructTable {
-  if (cached) return cached;
+  if (byStruct) return byStruct;
   const structs = new Map<string, TableStruct>();
   for (const version of SPEC_VERSIONS) {
-    const visit = (name: string, schema: z.ZodType) => {
+    const visit = (st: StructType, name: string) => {
       let s = structs.get(name);
       if (!s) structs.set(name, (s = { name, fields: [], since: version, byVersion: new Map() }));
+      const names = st.fields.map((f) => f.name);
       const seen = s.byVersion.get(version);
-      const shape = defOf(schema).shape!;
-      const names = Object.keys(shape);
       if (seen) {
-        // A struct name used in several places must mean one shape in each version.
-        if (seen.join() !== names.join()) throw new Error(`field table: ${name} differs between its uses in ${version}`);
+        if (seen.join() !== names.join()) throw new Error(`Cannot describe ${name} once: its places differ in ${version}`);
         return;
       }
       s.byVersion.set(version, names);
-      for (const field of names) {
-        const kind = kindOf(shape[field]!, name, field, visit);
-        const known = s.fields.find((f) => f.name === field);
-        if (!known) s.fields.push({ name: field, type: kind, since: version });
-        else if (!sameKind(known.type, kind)) throw new Error(`field table: ${name}.${field} changes kind in ${version}`);
+      for (const f of st.fields) {
+        const child = structOf(f.type);
+        const childName = child ? viewName(name, f.name, child) : "";
+        if (!s.fields.some((x) => x.name === f.name)) s.fields.push({ name: f.name, type: kindOf(f.type, childName), since: version });
+        if (child) visit(child, childName);
       }
     };
-    visit("Config", SCHEMAS[version]);
+    visit(configStructure(version), "Config");
   }
-  cached = { structs };
-  return cached;
+  byStruct = { structs };
+  return byStruct;
+}
+
+function kindOf(t: FieldType, structName: string): FieldKind {
+  if (t.kind === "struct") return { kind: "struct", struct: structName };
+  if (t.kind === "list") {
+    const item = kindOf(t.item, structName);
+    if (item.kind === "list") throw new Error("Cannot describe a list of lists in the field table");
+    return { kind: "list", item };
+  }
+  return { kind: t.kind };
 }
 
 const fieldsCache = new Map<string, TableField[]>();
 
 /** The fields `struct` has in `version` (declaration order), or [] when it has none. */
 export function fieldsIn(struct: string, version: SpecVersion): TableField[] {
-  const key = `${struct}\0${version}`;
+  const key = `${struct}\u0000${version}`;
   let hit = fieldsCache.get(key);
   if (!hit) {
     const s = structTable().structs.get(struct);

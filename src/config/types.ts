@@ -47,5 +47,15 @@ export const SPEC_VERSIONS = [
   "3.7.0-experimental",
 ] as const;
 export type SpecVersion = (typeof SPEC_VERSIONS)[number];
-/** The newest stable spec (what nexus-init announces in Accept headers). */
+/** The newest stable spec: announced in Accept headers, and the version of the empty config. */
 export const NEWEST_STABLE: SpecVersion = "3.6.0";
+/** The first spec whose setuid, setgid and sticky bits Ignition applies (older ones drop them). */
+export const SPECIAL_MODE_BITS_SINCE: SpecVersion = "3.6.0";
+
+/**
+ * True when a filesystem is on a block device (Ignition's Filesystem.IsBlockDevice()): every
+ * format but 3.7.0-experimental's virtiofs, whose device is a tag the host gives the share.
+ */
+export function isBlockDeviceFilesystem(f: { format?: string | null }): boolean {
+  return f.format !== "virtiofs";
+}

@@ -8,9 +8,19 @@ import { join } from "node:path";
 import { HOST_ROOTS, inspectBlockDevice, readDiskTable, type HostRoots } from "./block_device.ts";
 import { canonicalizeGuid } from "./gpt.ts";
 import { formatPartitionPath } from "./partitions.ts";
+import { pollUntil } from "../system/poll.ts";
+import type { System } from "../system/system.ts";
 
 /** Looks a filesystem label or UUID up among all block devices (e.g. with blkid). */
 export type FsLookup = (tag: "LABEL" | "UUID", value: string) => Promise<string | undefined>;
+
+/** Looks filesystem labels and UUIDs up with blkid, bypassing its cache. */
+export function blkidLookup(system: System): FsLookup {
+  return async (tag, value) => {
+    const r = await system.run("blkid", ["-c", "/dev/null", "-o", "device", "-t", `${tag}=${value}`]);
+    return r.code === 0 ? r.stdout.split("\n").find((l) => l.trim() !== "")?.trim() : undefined;
+  };
+}
 
 /** Decodes udev's escaping of by-label names (`\x2f` for "/"). */
 export function unescapeUdev(name: string): string {
@@ -97,22 +107,25 @@ export async function waitForDevices(
   roots: HostRoots = HOST_ROOTS,
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const deadline = Date.now() + timeoutMs;
-  let delay = 5;
-  for (;;) {
-    for (const p of paths) {
-      if (out.has(p)) continue;
-      const r = await resolveDevice(p, lookup, roots);
-      if (r) out.set(p, r);
-    }
-    const missing = paths.filter((p) => !out.has(p));
-    if (missing.length === 0) return out;
-    if (Date.now() >= deadline) {
-      throw new Error(`Cannot find device ${missing.map((m) => `"${m}"`).join(", ")}: still missing after ${timeoutMs} ms`);
-    }
-    await Bun.sleep(delay);
-    delay = Math.min(delay * 2, 200);
-  }
+  const missing = () => paths.filter((p) => !out.has(p));
+  const all = await pollUntil(
+    async () => {
+      for (const p of missing()) {
+        const r = await resolveDevice(p, lookup, roots);
+        if (r) out.set(p, r);
+      }
+      return missing().length === 0 ? out : undefined;
+    },
+    { timeoutMs, firstMs: 5, maxMs: 200 },
+  );
+  if (!all) throw new Error(`Cannot find device ${missing().map((m) => `"${m}"`).join(", ")}: still missing after ${timeoutMs} ms`);
+  return all;
+}
+
+/** The /dev/disk/by-label link udev makes for a filesystem label (escaped as udev does). */
+export function labelPath(label: string): string {
+  const escape = (c: string) => (c.codePointAt(0)! >= 0x80 || /[0-9A-Za-z#+\-.:=@_]/.test(c) ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return `/dev/disk/by-label/${[...label].map(escape).join("")}`;
 }
 
 /** True when a udev daemon is running (its control socket exists). */

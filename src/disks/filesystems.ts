@@ -37,50 +37,28 @@ export function canonicalizeFsUuid(format: string, uuid: string): string {
   return u;
 }
 
+/** How each format's mkfs is called: the program, its force flag, and how it takes a UUID and a label. */
+const MKFS: Record<string, { cmd: CommandName; force?: string; uuid: (u: string) => string[]; label: string }> = {
+  ext4: { cmd: "mkfsExt4", force: "-F", uuid: (u) => ["-U", u], label: "-L" },
+  btrfs: { cmd: "mkfsBtrfs", force: "--force", uuid: (u) => ["-U", u], label: "-L" },
+  xfs: { cmd: "mkfsXfs", force: "-f", uuid: (u) => ["-m", `uuid=${u}`], label: "-L" },
+  swap: { cmd: "mkswap", force: "-f", uuid: (u) => ["-U", u], label: "-L" },
+  // mkfs.fat has no force flag: it always overwrites.
+  vfat: { cmd: "mkfsVfat", uuid: (u) => ["-i", u], label: "-n" },
+};
+
 /** The mkfs command for a filesystem, or undefined for format "none". */
 export function buildMkfs(fs: Filesystem, device: string): Command | undefined | Error {
   const format = fs.format ?? "";
+  if (format === "none") return undefined;
+  const mkfs = MKFS[format];
+  if (!mkfs) return new Error(`Cannot create a filesystem on "${device}": unsupported format "${format}"`);
   const args = [...(fs.options ?? [])];
-  const uuid = fs.uuid === null || fs.uuid === undefined ? undefined : canonicalizeFsUuid(format, fs.uuid);
-  const label = fs.label ?? undefined;
-  const withIds = (uuidFlag: string[] | undefined, labelFlag: string) => {
-    if (uuid !== undefined && uuidFlag) args.push(...uuidFlag);
-    if (label !== undefined) args.push(labelFlag, label);
-  };
-  let cmd: CommandName;
-  switch (format) {
-    case "ext4":
-      cmd = "mkfsExt4";
-      args.push("-F");
-      withIds(uuid !== undefined ? ["-U", uuid] : undefined, "-L");
-      break;
-    case "btrfs":
-      cmd = "mkfsBtrfs";
-      args.push("--force");
-      withIds(uuid !== undefined ? ["-U", uuid] : undefined, "-L");
-      break;
-    case "xfs":
-      cmd = "mkfsXfs";
-      args.push("-f");
-      withIds(uuid !== undefined ? ["-m", `uuid=${uuid}`] : undefined, "-L");
-      break;
-    case "swap":
-      cmd = "mkswap";
-      args.push("-f");
-      withIds(uuid !== undefined ? ["-U", uuid] : undefined, "-L");
-      break;
-    case "vfat":
-      cmd = "mkfsVfat";
-      // mkfs.fat has no force flag: it always overwrites.
-      withIds(uuid !== undefined ? ["-i", uuid] : undefined, "-n");
-      break;
-    case "none":
-      return undefined;
-    default:
-      return new Error(`Cannot create a filesystem on "${device}": unsupported format "${format}"`);
-  }
+  if (mkfs.force) args.push(mkfs.force);
+  if (fs.uuid !== null && fs.uuid !== undefined) args.push(...mkfs.uuid(canonicalizeFsUuid(format, fs.uuid)));
+  if (fs.label !== null && fs.label !== undefined) args.push(mkfs.label, fs.label);
   args.push(device);
-  return { cmd, args };
+  return { cmd: mkfs.cmd, args };
 }
 
 /** Decides between reuse, creation and failure for one filesystem on a probed device. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnCollect } from "../system/real.ts";
@@ -151,9 +151,9 @@ describe("gpt against sgdisk", () => {
     const dir = mkdtempSync(join(tmpdir(), "nexus-gpt-"));
     try {
       const img = join(dir, "disk.img");
-      writeFileSync(img, new Uint8Array(0));
       const sectors = 204800;
-      await Bun.write(img, new Uint8Array(sectors * SECTOR));
+      writeFileSync(img, new Uint8Array(0));
+      truncateSync(img, sectors * SECTOR);
       const made = await spawnCollect([
         "sgdisk",
         "--new=1:2048:+4096",
@@ -189,5 +189,7 @@ describe("gpt against sgdisk", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // sgdisk pauses about a second after writing a table, and two 100 MB images are read and
+    // written: more than the default 5 s when the shared machine is busy.
+  }, 30_000);
 });

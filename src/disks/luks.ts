@@ -4,6 +4,15 @@
 import type { Clevis, Luks } from "../config/types.ts";
 import type { Command } from "./filesystems.ts";
 
+/** What the files stage needs to persist a volume the disks stage made into the target. */
+export interface LuksRecord {
+  name: string;
+  /** The volume's /etc/crypttab line. */
+  crypttab: string;
+  /** The key, base64, when it is to be stored in /etc/luks/<name>. */
+  key?: string;
+}
+
 /** Where key files live in the target root (as Ignition's default build). */
 export const LUKS_KEY_DIR = "/etc/luks";
 

@@ -1,8 +1,8 @@
 // Which configured filesystems the mount stage mounts, and in what order: every filesystem
 // with a path and a mountable format, shallowest first (a stable sort, so equal depths keep
 // config order); the umount stage releases them in reverse. Pure.
-import { posix } from "node:path";
 import type { Filesystem } from "../config/types.ts";
+import { cleanPath, pathDepth } from "../system/paths.ts";
 
 /** One mount the mount stage performs. */
 export interface MountSpec {
@@ -11,11 +11,6 @@ export interface MountSpec {
   /** The path inside the target root. */
   path: string;
   options: string[];
-}
-
-/** Components of a path after cleaning (`/` is 0, `/a/b` is 2). */
-export function countPathDepth(path: string): number {
-  return posix.normalize(`/${path}`).split("/").filter((c) => c !== "").length;
 }
 
 /** True for formats that are mounted (not swap, none or unset). */
@@ -28,8 +23,9 @@ export function planMounts(filesystems: readonly Filesystem[]): MountSpec[] {
   return filesystems
     .filter((f) => !!f.path && isMountable(f.format))
     .map((f, i) => ({ f, i }))
-    .sort((a, b) => countPathDepth(a.f.path!) - countPathDepth(b.f.path!) || a.i - b.i)
-    .map(({ f }) => ({ device: f.device ?? "", format: f.format!, path: posix.normalize(`/${f.path}`), options: [...(f.mountOptions ?? [])] }));
+    .map(({ f, i }) => ({ i, spec: { device: f.device ?? "", format: f.format!, path: cleanPath(`/${f.path}`), options: [...(f.mountOptions ?? [])] } }))
+    .sort((a, b) => pathDepth(a.spec.path) - pathDepth(b.spec.path) || a.i - b.i)
+    .map(({ spec }) => spec);
 }
 
 /** The mount(8) arguments for one mount at a host path. */

@@ -199,11 +199,15 @@ export function planPartitions(state: DiskState, disk: Disk, newGuid: () => stri
   }
   let free = 1;
   const inspect: Spec[] = [];
+  // Numbers given as 0 take the first free slot once this config's deletions are done (as
+  // sgdisk does): such a partition is always a new one, even in the slot of one deleted here.
+  const numberedHere = new Set<Spec>();
   for (const s of specs) {
     if (!s.shouldExist) continue;
     if (s.number === 0) {
       while (used.has(free)) free++;
       s.number = free++;
+      numberedHere.add(s);
     }
     if (!s.start || !s.size) inspect.push(s);
   }
@@ -225,7 +229,7 @@ export function planPartitions(state: DiskState, disk: Disk, newGuid: () => stri
   const kernel: KernelUpdates = { delete: [], update: [], add: [] };
   const active = new Set(state.activePartitions);
   for (const s of specs) {
-    const info = existing.get(s.number);
+    const info = numberedHere.has(s) ? undefined : existing.get(s.number);
     const wrongness = info ? mismatch(info, s) : undefined;
     const matches = info !== undefined && wrongness === undefined;
     const fresh = (): Omit<GptPartition, "start" | "size"> => ({

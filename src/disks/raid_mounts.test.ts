@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { unescapeUdev } from "./devices.ts";
-import { buildMountArgs, isMountable, countPathDepth, planMounts } from "./mounts.ts";
+import { buildMountArgs, isMountable, planMounts } from "./mounts.ts";
+import { cleanPath, pathDepth } from "../system/paths.ts";
 import { buildMdadmCreate, formatRaidPath } from "./raid.ts";
 
 describe("raid", () => {
@@ -32,8 +33,8 @@ describe("mounts", () => {
     ["/var", 1],
     ["/var/lib/", 2],
     ["//a/./b/../c", 2],
-  ])("`countPathDepth()` of %p is %p", (path, depth) => {
-    expect(countPathDepth(path)).toBe(depth);
+  ])("the depth of the mount point %p is %p", (path, depth) => {
+    expect(pathDepth(cleanPath(path))).toBe(depth);
   });
 
   test("`planMounts()` sorts by depth, keeps config order for equal depths, skips swap, none and unset", () => {

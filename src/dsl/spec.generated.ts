@@ -185,7 +185,7 @@ export type Filesystem<V extends Spec = Latest, Drop extends string = never> = O
   /** Absolute path of the block device, such as /dev/disk/by-label/data. */
   device?: string;
   /** Filesystem type. */
-  format?: "ext4" | "xfs" | "btrfs" | "vfat" | "swap" | SinceValue<V, "3.3.0", "none">;
+  format?: "ext4" | "xfs" | "btrfs" | "vfat" | "swap" | SinceValue<V, "3.3.0", "none"> | SinceValue<V, "3.7.0-experimental", "virtiofs">;
   /** Create the filesystem even when the device already holds one. */
   wipeFilesystem?: boolean;
   /** Filesystem label. */

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import type { Config } from "../config/types.ts";
 import { fakeSystem } from "../system/fake.ts";
 import { runStages, planStages, type EngineOptions } from "./engine.ts";
-import { Logger } from "./log.ts";
+import { Logger } from "../log/logger.ts";
 import { runPathsIn } from "./paths.ts";
 import { buildReport, RESULT_PATH } from "./report.ts";
-import { saveState } from "./state.ts";
+import { emptyState, saveState } from "./state.ts";
 
 let base: string;
 let root: string;
@@ -70,14 +70,18 @@ describe("runStages()", () => {
     const paths = runPathsIn(join(base, "run"));
     mkdirSync(paths.runDir);
     writeFileSync(paths.config, JSON.stringify(config({ storage: { directories: [{ path: "/d" }] } })));
-    saveState(paths.state, { mounted: [], neednet: false, stages: [{ name: "fetch", ok: true, ms: 12, startedAt: "2025-01-01T00:00:00.000Z" }], configSource: "provider qemu (fw_cfg)" });
+    saveState(paths.state, {
+      ...emptyState(),
+      fetched: [{ kind: "user", source: "fw_cfg opt/com.coreos/config", referenced: false }],
+      stages: [{ name: "fetch", ok: true, ms: 12, startedAt: "2025-01-01T00:00:00.000Z" }],
+    });
     const r = await runStages(["files"], options({ paths, persistState: true }));
     expect(r.ok).toBe(true);
     expect(existsSync(join(root, "d"))).toBe(true);
     const state = JSON.parse(readFileSync(paths.state, "utf8"));
     expect(state.stages.map((s: { name: string }) => s.name)).toEqual(["fetch", "files"]);
     const rep = report();
-    expect(rep.configSource).toBe("provider qemu (fw_cfg)");
+    expect(rep.configSource).toBe("fw_cfg opt/com.coreos/config");
     expect(rep.stages.map((s: { name: string }) => s.name)).toEqual(["fetch", "files"]);
   });
 

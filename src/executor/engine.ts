@@ -1,17 +1,18 @@
-// The engine: runs selected stages in boot order against a target root. `apply` runs them all
-// in one process; at boot each `run --stage` call runs one, with the rendered config cached by
-// the fetch stages and the state file carried in the run directory between calls. Before a
+// The engine: runs the stages it is given, in that order, against a target root. `apply` runs
+// them all in one process; at boot each `run --stage` call runs one, with the rendered config
+// cached by the fetch stages and the state file carried in the run directory between calls. Before a
 // stage acts, its plan is logged; every stage is a logged operation with its duration; after
 // the files stage the result report is written into the root.
-import type { Config } from "../config/types.ts";
-import { createFetcher, resolveConfigOptions, type ResourceFetcher } from "../resource/index.ts";
+import { NEWEST_STABLE, type Config } from "../config/types.ts";
+import { createFetcher, fetcherForConfig, type FetcherOptions, type ResourceFetcher } from "../resource/index.ts";
 import type { System } from "../system/system.ts";
 import { stageByName } from "../stages/index.ts";
-import type { Logger } from "./log.ts";
-import { readConfigCache } from "./config_cache.ts";
+import type { Logger } from "../log/logger.ts";
+import { readConfigCache } from "../acquire/cache.ts";
 import { buildReport, writeReport } from "./report.ts";
-import type { PlanEntry, RunPaths, Stage, StageContext, StageName, StageState } from "./stage.ts";
-import { emptyState, loadState, saveState, stageRecords, type StageRecord } from "./state.ts";
+import type { StageName } from "./names.ts";
+import type { PlanEntry, RunPaths, Stage, StageContext } from "./stage.ts";
+import { emptyState, loadState, saveState, type StageRecord, type StageState } from "./state.ts";
 
 /** Stages that produce the rendered config instead of consuming it. */
 export const FETCH_STAGES: readonly StageName[] = ["fetch-offline", "fetch"];
@@ -32,8 +33,8 @@ export interface EngineOptions {
   persistState: boolean;
   /** Write /etc/.nexus-result.json after the files stage (default true). */
   report?: boolean;
-  /** The fetcher for a stage (default: the shared fetcher; offline for fetch-offline). */
-  fetcherFor?: (stage: StageName) => ResourceFetcher;
+  /** How the stages' fetchers are built (retries, cloud endpoints); fetch-offline's is offline. */
+  fetcherOptions?: FetcherOptions;
 }
 
 /** What a run did. */
@@ -51,7 +52,7 @@ const errorText = (e: unknown): string => (e instanceof Error ? e.message : Stri
 
 /** The smallest config: nothing to do. */
 function emptyConfig(): Config {
-  return { ignition: { version: "3.6.0" } } as Config;
+  return { ignition: { version: NEWEST_STABLE } };
 }
 
 /** Reads the rendered config the fetch stages cached; throws when there is none. */
@@ -59,13 +60,6 @@ export function loadCachedConfig(path: string): Config {
   const config = readConfigCache(path);
   if (!config) throw new Error(`Cannot read the rendered config "${path}": no such file (run the fetch stages first)`);
   return config;
-}
-
-/** The fetcher for stages acting on this config: its timeouts, proxy and CAs applied. */
-async function configuredFetcher(base: ResourceFetcher, config: Config): Promise<ResourceFetcher> {
-  const ign = config.ignition;
-  const needs = ign?.timeouts || ign?.proxy || (ign?.security?.tls?.certificateAuthorities ?? []).length > 0;
-  return needs ? base.withDefaults(await resolveConfigOptions(config, base)) : base;
 }
 
 /** Logs a plan, one line per entry. */
@@ -88,7 +82,7 @@ class Run {
   fetcher(name: StageName): ResourceFetcher {
     let f = this.fetchers.get(name);
     if (!f) {
-      f = this.opts.fetcherFor?.(name) ?? createFetcher({ offline: name === "fetch-offline", log: this.opts.log, env: this.opts.system.env });
+      f = createFetcher({ ...this.opts.fetcherOptions, offline: name === "fetch-offline", log: this.opts.log, env: this.opts.system.env });
       this.fetchers.set(name, f);
     }
     return f;
@@ -99,7 +93,7 @@ class Run {
     const isFetch = FETCH_STAGES.includes(stage.name);
     if (!isFetch && !this.config) this.config = loadCachedConfig(this.opts.paths.config);
     const config = this.config ?? emptyConfig();
-    const fetcher = isFetch ? this.fetcher(stage.name) : await configuredFetcher(this.fetcher(stage.name), config);
+    const fetcher = isFetch ? this.fetcher(stage.name) : await fetcherForConfig(this.fetcher(stage.name), config);
     return {
       config,
       root: this.opts.root,
@@ -120,16 +114,16 @@ class Run {
 }
 
 /**
- * Runs the named stages in boot order. A failing stage stops the run (a later umount still
- * runs, to release what mount mounted); the result says which stage failed and why.
+ * Runs the named stages in the order given (apply passes every stage in STAGE_NAMES order,
+ * `run --stage` one). A failing stage stops the run (a later umount still runs, to release
+ * what mount mounted); the result says which stage failed and why.
  */
 export async function runStages(names: readonly StageName[], opts: EngineOptions): Promise<EngineResult> {
   const run = new Run(opts);
   const { log } = opts;
-  const records = stageRecords(run.state);
+  const records = run.state.stages;
   const result: EngineResult = { ok: true, stages: [], plan: [] };
-  const ordered = [...names];
-  for (const name of ordered) {
+  for (const name of names) {
     if (!result.ok && name !== "umount") continue;
     const startedAt = opts.system.now();
     const t0 = performance.now();
@@ -164,10 +158,7 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
 
 /** The user config's source as the fetch stages recorded it in the state, if they did. */
 function configSourceOf(state: StageState): string | undefined {
-  if (typeof state.configSource === "string") return state.configSource;
-  const fetched = Array.isArray(state.fetched) ? (state.fetched as { kind?: string; source?: string; referenced?: boolean }[]) : [];
-  const user = fetched.find((f) => f.kind === "user" && !f.referenced && typeof f.source === "string");
-  return user?.source;
+  return state.fetched.find((f) => f.kind === "user" && !f.referenced)?.source;
 }
 
 /** Writes the result report after the files stage; a report that cannot be written fails it. */
@@ -178,7 +169,7 @@ async function reportAfterFiles(run: Run, result: EngineResult): Promise<void> {
     // At boot the fetch stages know the source; apply and plan know it better (the temporary
     // copy the file platform reads is not where the config came from).
     configSource: (opts.persistState ? configSourceOf(run.state) : undefined) ?? opts.configSource,
-    stages: stageRecords(run.state),
+    stages: run.state.stages,
     failedStage: result.failedStage,
     error: result.error,
   });

@@ -3,8 +3,8 @@
 // contents, and the source is a redacted URL or a provider name.
 import pkg from "../../package.json" with { type: "json" };
 import { Root } from "../system/root.ts";
-import { redactUrl } from "./log.ts";
-import type { StageName } from "./stage.ts";
+import { redactUrl } from "../log/redact.ts";
+import type { StageName } from "./names.ts";
 import type { StageRecord } from "./state.ts";
 
 /** Where the report goes inside the root. */
@@ -45,14 +45,7 @@ export function buildReport(args: {
 
 /** Writes the report atomically into the root (mode 0644, root-owned). */
 export async function writeReport(rootDir: string, report: ResultReport): Promise<void> {
-  const root = Root.open(rootDir);
-  const created = root.mkdirAll("/etc");
-  try {
-    await root.writeFile(RESULT_PATH, { mode: 0o644, uid: 0, gid: 0 }, (sink) =>
-      sink.write(new TextEncoder().encode(JSON.stringify(report, null, 2) + "\n")),
-    );
-  } catch (e) {
-    root.removeCreated(created);
-    throw e;
-  }
+  await Root.open(rootDir).writeFileWithParents(RESULT_PATH, { mode: 0o644, uid: 0, gid: 0 }, (sink) =>
+    sink.write(new TextEncoder().encode(JSON.stringify(report, null, 2) + "\n")),
+  );
 }

@@ -8,7 +8,7 @@ import type { Config } from "../config/types.ts";
 import { realSystem } from "../system/real.ts";
 import type { System } from "../system/system.ts";
 import type { EngineOptions } from "./engine.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../log/logger.ts";
 import { runPathsIn } from "./paths.ts";
 
 /** The platform apply and plan use: the config comes from a file. */

@@ -1,18 +1,11 @@
-// The stage contract shared by the engine and every stage, and the explicit stage registry
-// order. Stages are plain objects; the registry lives in stages/index.ts.
+// The stage contract shared by the engine and every stage. Stages are plain objects; the
+// registry lives in stages/index.ts, the names in names.ts.
 import type { Config } from "../config/types.ts";
-import type { Fetcher } from "../resource/types.ts";
+import type { Logger } from "../log/logger.ts";
+import type { ResourceFetcher } from "../resource/types.ts";
 import type { System } from "../system/system.ts";
-import type { Logger } from "./log.ts";
-
-/** Every stage, in the order Ignition runs them at boot. */
-export const STAGE_NAMES = ["fetch-offline", "fetch", "kargs", "disks", "mount", "files", "umount"] as const;
-export type StageName = (typeof STAGE_NAMES)[number];
-
-/** True for a known stage name (used by the CLI to validate --stage). */
-export function isStageName(s: string): s is StageName {
-  return (STAGE_NAMES as readonly string[]).includes(s);
-}
+import type { StageName } from "./names.ts";
+import type { StageState } from "./state.ts";
 
 /** One line of a plan: what a stage would do, touching nothing. */
 export interface PlanEntry {
@@ -33,7 +26,8 @@ export interface StageContext {
   root: string;
   system: System;
   log: Logger;
-  fetcher: Fetcher;
+  /** The fetcher for this stage's resources, the config's fetch settings applied. */
+  fetcher: ResourceFetcher;
   platform: string;
   /** State shared between stages in one process and persisted under /run between calls. */
   state: StageState;
@@ -52,13 +46,6 @@ export interface RunPaths {
   config: string;
   /** Cross-stage state (<runDir>/state.json). */
   state: string;
-}
-
-/** Cross-stage state (e.g. which filesystems the mount stage mounted). */
-export interface StageState {
-  mounted: string[];
-  neednet: boolean;
-  [key: string]: unknown;
 }
 
 /** A stage: plan is pure with respect to the target (reads only); run acts. */

@@ -1,8 +1,12 @@
-// Cross-stage state: kept in memory within one process and saved as JSON in the run directory
-// between one-stage-per-call runs. It records each finished stage for the result report.
+// Cross-stage state, as Ignition's internal/state/state.go: every field declared once, with the
+// stage that writes it and the ones that read it. Kept in memory within one process and saved
+// as JSON in the run directory between one-stage-per-call runs (the initramfs also reads
+// `neednet` there).
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { StageName, StageState } from "./stage.ts";
+import type { FetchedConfig } from "../acquire/acquire.ts";
+import type { LuksRecord } from "../disks/luks.ts";
+import type { StageName } from "./names.ts";
 
 /** One stage's run, as the report shows it. */
 export interface StageRecord {
@@ -15,15 +19,27 @@ export interface StageRecord {
   error?: string;
 }
 
-/** A fresh state. */
-export function emptyState(): StageState {
-  return { mounted: [], neednet: false, stages: [] };
+/** What stages tell later stages (and the engine) across calls. */
+export interface StageState {
+  /** Written by the fetch stages: the configs the rendered one was made from. Read by the engine for the report's source. */
+  fetched: FetchedConfig[];
+  /** Written by fetch-offline when the config needs the network. Read by the initramfs (with the flag file). */
+  neednet: boolean;
+  /** Written by kargs when it changed the kernel arguments (beside its flag file, which the boot reads). */
+  kargsReboot: boolean;
+  /** Written by disks: the LUKS volumes it made. Read by files, which persists them and drops their keys. */
+  luks: LuksRecord[];
+  /** Written by mount: the host paths it mounted. Read by umount, which drops what it released. */
+  mounted: string[];
+  /** Written by mount: the root paths of the mount points it created. Read by files (homes of new users). */
+  notatedDirectories: string[];
+  /** Written by the engine after each stage. Read by the engine for the result report. */
+  stages: StageRecord[];
 }
 
-/** The stage records kept in a state. */
-export function stageRecords(state: StageState): StageRecord[] {
-  if (!Array.isArray(state.stages)) state.stages = [];
-  return state.stages as StageRecord[];
+/** A fresh state. */
+export function emptyState(): StageState {
+  return { fetched: [], neednet: false, kargsReboot: false, luks: [], mounted: [], notatedDirectories: [], stages: [] };
 }
 
 /** Loads the state file, or a fresh state when there is none yet. */
@@ -35,12 +51,13 @@ export function loadState(path: string): StageState {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
     throw new Error(`Cannot read state file "${path}": ${(e as Error).message}`, { cause: e });
   }
+  let saved: Partial<StageState>;
   try {
-    const parsed = JSON.parse(text) as StageState;
-    return { ...emptyState(), ...parsed };
+    saved = JSON.parse(text);
   } catch (e) {
     throw new Error(`Cannot read state file "${path}": not valid JSON`, { cause: e });
   }
+  return { ...emptyState(), ...saved };
 }
 
 /** Saves the state atomically (temp file and rename), creating the run directory (0700). */

@@ -3,10 +3,10 @@
 // answer of: the kernel command line, user.ign in the system config directories, the
 // platform's own provider. A platform without a config is a logged outcome, not an error.
 import { awsProvider } from "./aws.ts";
-import { getKernelArg, type KernelArgs } from "./cmdline.ts";
+import { getKernelArg, type KernelArgs } from "./kernel_args.ts";
 import { fileProvider } from "./file.ts";
 import { gcpProvider } from "./gcp.ts";
-import { cmdlineProvider } from "./kernel_cmdline.ts";
+import { cmdlineProvider } from "./cmdline_config.ts";
 import { metalProvider } from "./metal.ts";
 import { qemuProvider } from "./qemu.ts";
 import { systemUserProvider } from "./system_dirs.ts";
@@ -14,7 +14,7 @@ import type { Provider, ProviderContext, ProviderResult } from "./types.ts";
 
 // Re-exported so callers import providers from one place.
 export type { Provider, ProviderContext, ProviderResult } from "./types.ts";
-export { parseKernelArgs, readKernelArgs, getKernelArg, cmdlinePath, type KernelArgs } from "./cmdline.ts";
+export { parseKernelArgs, readKernelArgs, getKernelArg, cmdlinePath, type KernelArgs } from "./kernel_args.ts";
 export { readBaseFragments, systemConfigDirs, type BaseFragment } from "./system_dirs.ts";
 export { configFilePath } from "./file.ts";
 

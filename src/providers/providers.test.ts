@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Logger } from "../executor/log.ts";
+import { Logger } from "../log/logger.ts";
 import { createFetcher, NeedNetError, type CloudEndpoints } from "../resource/index.ts";
 import { fakeSystem } from "../system/fake.ts";
 import { awsProvider } from "./aws.ts";
-import { parseKernelArgs } from "./cmdline.ts";
+import { parseKernelArgs } from "./kernel_args.ts";
 import { fileProvider } from "./file.ts";
 import { gcpProvider } from "./gcp.ts";
 import { fetchUserConfig, platformFromCmdline, providerChain } from "./index.ts";
-import { cmdlineProvider } from "./kernel_cmdline.ts";
+import { cmdlineProvider } from "./cmdline_config.ts";
 import { qemuProvider } from "./qemu.ts";
 import { readBaseFragments, systemUserProvider } from "./system_dirs.ts";
 import type { ProviderContext } from "./types.ts";
@@ -24,7 +24,8 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function context(opts: { cmdline?: string; env?: Record<string, string>; cloud?: Partial<CloudEndpoints>; offline?: boolean; platform?: string } = {}): ProviderContext {
-  const system = fakeSystem({ env: opts.env ?? {} });
+  // modprobe is the one command a provider here runs: it loads nothing on a test host.
+  const system = fakeSystem({ env: opts.env ?? {}, respond: (cmd, args) => (cmd === "modprobe" ? { argv: [cmd, ...args], code: 0, stdout: "", stderr: "" } : undefined) });
   return {
     fetcher: createFetcher({ retry: { initialMs: 5, maxMs: 20 }, cloud: opts.cloud, offline: opts.offline, env: opts.env ?? {} }),
     system,
@@ -158,7 +159,7 @@ describe("qemu provider", () => {
   });
 
   test("`qemuProvider.fetch()` loads qemu_fw_cfg when the directory is missing and answers none without a key", async () => {
-    const ctx = context({ env: { NEXUS_PATH_FW_CFG: join(dir, "absent"), NEXUS_CMD_MODPROBE: "true" } });
+    const ctx = context({ env: { NEXUS_PATH_FW_CFG: join(dir, "absent") } });
     const r = await qemuProvider.fetch(ctx);
     expect(r.kind).toBe("none");
     const calls = (ctx.system as ReturnType<typeof fakeSystem>).calls;

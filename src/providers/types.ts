@@ -1,9 +1,9 @@
 // The provider contract: small objects that find the user config on one platform. A provider
 // answers with the raw config bytes or "none" (nothing here; try the next one / no config).
-import type { Logger } from "../executor/log.ts";
+import type { Logger } from "../log/logger.ts";
 import type { ResourceFetcher } from "../resource/index.ts";
 import type { System } from "../system/system.ts";
-import type { KernelArgs } from "./cmdline.ts";
+import type { KernelArgs } from "./kernel_args.ts";
 
 /** What a provider found. */
 export type ProviderResult =

@@ -2,8 +2,8 @@
 // schemes: AWS IMDSv2 (token PUT, then GETs with the token; IMDSv1 when no token endpoint) and
 // the GCP metadata server (every request carries Metadata-Flavor: Google).
 import { HttpStatusError } from "./errors.ts";
-import type { RawRequest, ResourceFetcher } from "./index.ts";
 import type { AwsCredentials } from "./sigv4.ts";
+import type { RawRequest, ResourceFetcher } from "./types.ts";
 
 /** Lifetime asked for an IMDSv2 token, in seconds. */
 export const IMDS_TOKEN_TTL_S = 21600;

@@ -1,8 +1,8 @@
 // gs:// resources through the Cloud Storage JSON API (alt=media), with the instance's
 // service-account token from the GCP metadata server when there is one, anonymously otherwise.
 import { getGcpAccessToken } from "./cloud_metadata.ts";
-
-import { openBodyOverHttp, type FetchContext, type ResourceFetcher } from "./index.ts";
+import { openBodyOverHttp } from "./http.ts";
+import type { FetchContext, ResourceFetcher } from "./types.ts";
 
 /** Bucket and object of a gs:// URL. */
 export function parseGsUrl(source: string): { bucket: string; object: string } {

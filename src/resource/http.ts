@@ -2,11 +2,12 @@
 // network errors and 5xx, redirects followed by hand so config headers never leave the first
 // host, custom CAs, proxies. The body is handed back as a stream; nothing is buffered here.
 import type { Proxy } from "../config/types.ts";
-import type { Logger } from "../executor/log.ts";
-import { redactUrl } from "../executor/log.ts";
+import type { Logger } from "../log/logger.ts";
+import { redactUrl } from "../log/redact.ts";
 import { HttpStatusError } from "./errors.ts";
 import { selectProxy } from "./proxy.ts";
-import { computeBackoff, sleep, type RetryPolicy } from "./retry.ts";
+import { retrying, type RetryPolicy } from "./retry.ts";
+import type { FetchContext, HttpResponse } from "./types.ts";
 
 /** One HTTP request as the fetcher and the providers describe it. */
 export interface HttpRequest {
@@ -29,15 +30,6 @@ export interface HttpRequest {
   isSuccess?: (status: number) => boolean;
 }
 
-/** A successful response whose body has not been read yet. */
-export interface HttpResponse {
-  status: number;
-  headers: Headers;
-  body: AsyncIterable<Uint8Array>;
-  /** Releases the connection without reading the body. */
-  cancel(): Promise<void>;
-}
-
 const MAX_REDIRECTS = 10;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
@@ -54,12 +46,15 @@ export function mergeHeaders(
   return out;
 }
 
+/** A failure worth another attempt: a network error or a 5xx answer. */
+class TransientHttpError extends Error {}
+
 /** Sends the request, retrying transient failures, and returns the successful response. */
 export async function openHttp(req: HttpRequest): Promise<HttpResponse> {
   const isSuccess = req.isSuccess ?? ((s: number) => s === 200 || s === 204);
   const shown = redactUrl(req.url);
-  for (let attempt = 1; ; attempt++) {
-    req.log?.info(`${req.method ?? "GET"} ${shown}: attempt #${attempt}`);
+  const attempt = async (n: number): Promise<HttpResponse> => {
+    req.log?.info(`${req.method ?? "GET"} ${shown}: attempt #${n}`);
     let failure: string;
     try {
       const res = await followRedirects(req);
@@ -82,10 +77,38 @@ export async function openHttp(req: HttpRequest): Promise<HttpResponse> {
       }
       req.log?.info(`${req.method ?? "GET"} error: ${failure}`);
     }
-    if (attempt >= req.retry.maxAttempts) {
-      throw new Error(`Cannot fetch resource "${shown}": ${failure} after ${attempt} attempts`);
-    }
-    await sleep(computeBackoff(req.retry, attempt), req.signal);
+    if (n >= req.retry.maxAttempts) throw new Error(`Cannot fetch resource "${shown}": ${failure} after ${n} attempts`);
+    throw new TransientHttpError(failure);
+  };
+  return retrying(req.retry, req.signal, attempt, (e) => e instanceof TransientHttpError);
+}
+
+/**
+ * Opens a resource body over HTTP(S) with a fetch's timeouts, proxy, CAs and retry policy.
+ * Status errors name the resource as the user wrote it (gs:, s3: URLs become https requests).
+ */
+export async function openBodyOverHttp(
+  ctx: FetchContext,
+  url: string,
+  headers: [string, string][],
+  redirectHeaders: [string, string][],
+): Promise<AsyncIterable<Uint8Array>> {
+  try {
+    const res = await openHttp({
+      url,
+      headers,
+      redirectHeaders,
+      responseHeadersMs: ctx.responseHeadersMs,
+      signal: ctx.signal,
+      proxy: ctx.opts.proxy,
+      ca: ctx.ca,
+      retry: ctx.retry,
+      log: ctx.log,
+    });
+    return res.body;
+  } catch (e) {
+    if (e instanceof HttpStatusError && url !== ctx.url) throw new HttpStatusError(ctx.shown, e.status);
+    throw e;
   }
 }
 

@@ -10,7 +10,7 @@ import {
   HashMismatchError,
   HttpStatusError,
   NeedNetError,
-  resolveConfigOptions,
+  fetcherForConfig,
   USER_AGENT,
   type ByteSink,
 } from "./index.ts";
@@ -365,20 +365,25 @@ describe("createFetcher() with TLS", () => {
     expect(dec.decode(await f.fetchBytes({ source: url }, { certificateAuthorities: [cert2] }))).toBe("secure");
   });
 
-  test("`resolveConfigOptions()` fetches the config's CAs and the fetcher then trusts them", async () => {
+  test("`fetcherForConfig()` fetches the config's CAs once and the fetcher then trusts them", async () => {
     const f = createFetcher(FAST);
     const caUrl = `data:;base64,${Buffer.from(cert1).toString("base64")}`;
-    const opts = await resolveConfigOptions(
-      { ignition: { version: "3.4.0", security: { tls: { certificateAuthorities: [{ source: caUrl }] } } } },
-      f,
-    );
-    expect(opts.certificateAuthorities).toHaveLength(1);
-    expect(dec.decode(await f.withDefaults(opts).fetchBytes({ source: url }))).toBe("secure");
+    const cfg = { ignition: { version: "3.4.0", security: { tls: { certificateAuthorities: [{ source: caUrl }] } } } };
+    const derived = await fetcherForConfig(f, cfg);
+    expect(derived).not.toBe(f);
+    expect(derived.options.defaults?.certificateAuthorities).toHaveLength(1);
+    expect(dec.decode(await derived.fetchBytes({ source: url }))).toBe("secure");
+    expect(await fetcherForConfig(f, structuredClone(cfg))).toBe(derived);
   });
 
-  test("`resolveConfigOptions()` rejects a CA resource holding no certificate", async () => {
+  test("`fetcherForConfig()` returns the base fetcher for a config without fetch settings", async () => {
+    const f = createFetcher(FAST);
+    expect(await fetcherForConfig(f, { ignition: { version: "3.4.0" } })).toBe(f);
+  });
+
+  test("`fetcherForConfig()` rejects a CA resource holding no certificate", async () => {
     const cfg = { ignition: { version: "3.4.0", security: { tls: { certificateAuthorities: [{ source: "data:,nope" }] } } } };
-    await expect(resolveConfigOptions(cfg, createFetcher(FAST))).rejects.toThrow(/no PEM certificate/);
+    await expect(fetcherForConfig(createFetcher(FAST), cfg)).rejects.toThrow(/no PEM certificate/);
   });
 });
 

@@ -1,4 +1,5 @@
-// Retry timing shared by every network scheme: Ignition's backoff, 200 ms doubling to 5 s.
+// Retry timing shared by every network scheme: Ignition's backoff, 200 ms doubling to 5 s, and
+// the one loop that applies it.
 
 /** How long to wait between attempts; tests shrink these. */
 export interface RetryPolicy {
@@ -16,6 +17,27 @@ export const DEFAULT_RETRY: RetryPolicy = { initialMs: 200, maxMs: 5000, maxAtte
 /** The wait before attempt number `attempt + 1` (attempt counts from 1). */
 export function computeBackoff(policy: RetryPolicy, attempt: number): number {
   return Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt - 1, 30));
+}
+
+/**
+ * Runs attempt(1), attempt(2), … until one succeeds. After a failure, `canRetry` decides
+ * whether to try again (it may prepare the next attempt); the failure is thrown when it says
+ * no or the policy's attempts are used up. Waits back off per the policy; `signal` ends a wait.
+ */
+export async function retrying<T>(
+  policy: RetryPolicy,
+  signal: AbortSignal | undefined,
+  attempt: (n: number) => Promise<T>,
+  canRetry: (e: unknown, n: number) => boolean | Promise<boolean>,
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (e) {
+      if (n >= policy.maxAttempts || !(await canRetry(e, n))) throw e;
+    }
+    await sleep(computeBackoff(policy, n), signal);
+  }
 }
 
 /** Resolves after ms, or rejects with the signal's reason when it aborts first. */

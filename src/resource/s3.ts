@@ -1,9 +1,10 @@
 // s3:// and arn:aws:s3 resources: path-style GETs against the bucket's region, signed with
 // SigV4 when credentials are found (environment, then the EC2 instance role from IMDS), and
 // anonymous otherwise — like Ignition, which falls back to anonymous access off EC2.
-import { openBodyOverHttp, type FetchContext, type ResourceFetcher } from "./index.ts";
 import { getImdsCredentials } from "./cloud_metadata.ts";
+import { openBodyOverHttp } from "./http.ts";
 import { formatAmzDate, signRequest, type AwsCredentials } from "./sigv4.ts";
+import type { FetchContext, ResourceFetcher } from "./types.ts";
 
 /** Where an S3 object lives. */
 export interface S3Target {

@@ -3,21 +3,13 @@
 // acknowledged only after the consumer took it, so a slow sink slows the server down.
 import type { RemoteInfo, Socket } from "node:dgram";
 import { TftpError } from "./errors.ts";
-import type { FetchContext } from "./index.ts";
+import type { FetchContext, TftpTiming } from "./types.ts";
 
 const OP_RRQ = 1;
 const OP_DATA = 3;
 const OP_ACK = 4;
 const OP_ERROR = 5;
 const BLOCK_SIZE = 512;
-
-/** Timing of the lock-step exchange; tests shorten it. */
-export interface TftpTiming {
-  /** Silence after which the last packet is sent again, in milliseconds. */
-  retransmitMs: number;
-  /** Retransmissions before giving up. */
-  retries: number;
-}
 
 /** One second per wait and five retransmissions, like common TFTP clients. */
 export const DEFAULT_TFTP_TIMING: TftpTiming = { retransmitMs: 1000, retries: 5 };
@@ -44,9 +36,9 @@ export function tftpTarget(url: string): { host: string; port: number; filename:
 }
 
 /** Opens a TFTP transfer; the bytes arrive as the returned stream is read. */
-export async function openTftp(ctx: FetchContext, timing: TftpTiming = DEFAULT_TFTP_TIMING): Promise<AsyncIterable<Uint8Array>> {
+export async function openTftp(ctx: FetchContext): Promise<AsyncIterable<Uint8Array>> {
   const target = tftpTarget(ctx.url);
-  return receive(ctx, target, timing);
+  return receive(ctx, target, ctx.tftp);
 }
 
 interface Packet {

@@ -2,7 +2,8 @@
 // test VM (test/qemu/test_vm.ts), as the initramfs runs the stages (one `nexus-init run` per
 // stage). Covers what the corpus does not: mdadm arrays named by partition label, a LUKS
 // volume from a keyFile with label and discard, filesystems and files on both, and reusing the
-// LUKS volume on a second run. Boots once (~20 s).
+// LUKS volume on a second run, and wipeTable with a new layout over a disk whose old table the
+// kernel (with udev running) already knows. Boots once (~20 s).
 // Run: bun test ./src/stages/disks.qemu.ts  (builds dist/ and the initramfs first when stale)
 import { describe, expect, test } from "bun:test";
 import { ensureTestVmArtifacts } from "../../test/conformance/disk_builder.ts";
@@ -37,6 +38,13 @@ const second = {
   },
 };
 
+// wipeTable over a table the kernel knows (three old partitions), with a new layout in which
+// partition 1 grows over where 2 was, 2 moves, and 3 goes.
+const third = {
+  ignition: { version: "3.5.0" },
+  storage: { disks: [{ device: "/dev/vdd", wipeTable: true, partitions: [{ number: 1, label: "a", sizeMiB: 64 }, { number: 2, label: "b", sizeMiB: 16 }] }] },
+};
+
 const script = `
 set -u
 R=$NEXUS_RESULTS
@@ -60,6 +68,11 @@ cryptsetup close secret
 run second.ign /run/nx2 fetch disks mount umount && echo second-ok > $R/second
 blkid -p -o export /dev/mapper/secret > $R/secret2.env 2>&1
 mount -o ro /dev/mapper/secret /mnt/check && cat /mnt/check/x > $R/x && umount /mnt/check
+sgdisk --new=1:0:+16M --new=2:0:+32M --new=3:0:+64M /dev/vdd >> $R/log 2>&1
+udevadm settle
+ls /sys/block/vdd | grep -c '^vdd[0-9]' > $R/known
+run third.ign /run/nx3 fetch disks && echo third-ok > $R/third
+for p in /sys/block/vdd/vdd[0-9]*; do echo "$(basename $p) $(cat $p/start) $(cat $p/size)"; done > $R/kernel
 exit 0
 `;
 
@@ -68,8 +81,8 @@ describe("disks stage in the test VM", () => {
     await ensureTestVmArtifacts();
     const vm = await runTestVm({
       script,
-      files: { "first.ign": JSON.stringify(first), "second.ign": JSON.stringify(second), empty: "" },
-      disks: [{ sizeMiB: 256 }, { sizeMiB: 256 }, { sizeMiB: 256 }],
+      files: { "first.ign": JSON.stringify(first), "second.ign": JSON.stringify(second), "third.ign": JSON.stringify(third), empty: "" },
+      disks: [{ sizeMiB: 256 }, { sizeMiB: 256 }, { sizeMiB: 256 }, { sizeMiB: 256 }],
       memMiB: 2048,
       timeoutMs: 400_000,
     });
@@ -102,6 +115,10 @@ describe("disks stage in the test VM", () => {
       expect(read("x")).toBe("in luks");
       const state = JSON.parse(read("state1.json") || "{}") as { luks?: { name: string; crypttab: string }[] };
       expect(state.luks?.[0]?.crypttab).toMatch(/^secret UUID=[0-9a-f-]{36} \/etc\/luks\/secret luks\n$/);
+      // wipeTable over a known table: the kernel shows exactly the new one.
+      expect(read("known").trim(), log).toBe("3");
+      expect(read("third").trim(), log).toBe("third-ok");
+      expect(read("kernel").trim().split("\n")).toEqual(["vdd1 2048 131072", "vdd2 133120 32768"]);
     } finally {
       vm.cleanup();
     }

@@ -2,17 +2,18 @@
 // blank disk, re-applying without writing, refusing a conflict with the table untouched,
 // resolving by-partlabel paths without udev, mounting and always unmounting.
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../config/index.ts";
 import type { Config } from "../config/types.ts";
-import { Logger } from "../executor/log.ts";
+import { Logger } from "../log/logger.ts";
 import type { StageContext } from "../executor/stage.ts";
+import { emptyState } from "../executor/state.ts";
 import { createFetcher } from "../resource/index.ts";
 import { realSystem, spawnCollect } from "../system/real.ts";
 import { Root } from "../system/root.ts";
-import { disksStage, planKernelSync, writeLuksTargetFiles } from "./disks.ts";
+import { disksStage, planKernelSync } from "./disks.ts";
 import { mountStage } from "./mount.ts";
 import { umountStage } from "./umount.ts";
 
@@ -54,7 +55,7 @@ function context(cfg: Config, root = join(work, "root"), lines: string[] = []): 
     log: new Logger((l) => lines.push(l)),
     fetcher: createFetcher({ offline: true }),
     platform: "file",
-    state: { mounted: [], neednet: false },
+    state: emptyState(),
   };
 }
 
@@ -85,6 +86,75 @@ const layout = (loop: string) => ({
       { device: `${loop}p1`, format: "swap" },
     ],
   },
+});
+
+/** The kernel's view of a disk's partitions (sysfs): number → start and size in sectors. */
+function kernelView(loop: string): Record<number, [number, number]> {
+  const name = loop.replace("/dev/", "");
+  const out: Record<number, [number, number]> = {};
+  for (const entry of readdirSync(`/sys/block/${name}`)) {
+    const m = new RegExp(`^${name}p(\\d+)$`).exec(entry);
+    if (!m) continue;
+    const read = (f: string) => Number(readFileSync(`/sys/block/${name}/${entry}/${f}`, "utf8").trim());
+    out[Number(m[1])] = [read("start"), read("size")];
+  }
+  return out;
+}
+
+/** The on-disk table as sfdisk reads it, in the kernel view's shape. */
+async function tableView(loop: string): Promise<Record<number, [number, number]>> {
+  const out: Record<number, [number, number]> = {};
+  for (const p of await sfdisk(loop)) out[Number(/(\d+)$/.exec(p.node)![1])] = [p.start, p.size];
+  return out;
+}
+
+/** An old layout the kernel knows: written with sgdisk, then told to the kernel with partx. */
+async function knownLayout(loop: string, sizesMiB: number[]): Promise<void> {
+  const args = sizesMiB.flatMap((s, i) => [`--new=${i + 1}:0:+${s}M`]);
+  expect((await spawnCollect(["sgdisk", ...args, loop])).code).toBe(0);
+  await spawnCollect(["partx", "--add", loop]);
+  await spawnCollect(["partx", "--update", loop]);
+  expect(Object.keys(kernelView(loop)).length).toBe(sizesMiB.length);
+}
+
+describe("disks stage over a table the kernel knows", () => {
+  test("`disksStage.run()` wipes the table and brings the kernel's view in line: old ones removed, changed ones moved, new ones added", async () => {
+    const { loop } = await blankDisk(256);
+    await knownLayout(loop, [16, 32, 64]);
+    const cfg = config({
+      storage: { disks: [{ device: loop, wipeTable: true, partitions: [{ number: 1, label: "a", sizeMiB: 64 }, { number: 2, label: "b", sizeMiB: 16 }] }] },
+    });
+    await disksStage.run(context(cfg));
+    expect(kernelView(loop)).toEqual({ 1: [2048, 131072], 2: [133120, 32768] });
+    expect(kernelView(loop)).toEqual(await tableView(loop));
+  }, 60_000);
+
+  test("`disksStage.run()` lines the kernel up whether or not it already saw some of the changes", async () => {
+    const { loop } = await blankDisk(256);
+    await knownLayout(loop, [16, 32]);
+    // The kernel already knows partition 2 of the new table (as if udev had reread part of it).
+    expect((await spawnCollect(["sgdisk", "--zap-all", loop])).code).toBe(0);
+    expect((await spawnCollect(["sgdisk", "--new=1:0:+8M", "--new=2:0:+8M", loop])).code).toBe(0);
+    await spawnCollect(["partx", "--delete", "--nr", "2", loop]);
+    await spawnCollect(["partx", "--add", "--nr", "2", loop]);
+    const cfg = config({ storage: { disks: [{ device: loop, wipeTable: true, partitions: [{ number: 1, sizeMiB: 8 }, { number: 2, sizeMiB: 8 }, { number: 3, sizeMiB: 8 }] }] } });
+    await disksStage.run(context(cfg));
+    expect(kernelView(loop)).toEqual({ 1: [2048, 16384], 2: [18432, 16384], 3: [34816, 16384] });
+  }, 60_000);
+
+  test("`disksStage.run()` adds a partition numbered 0 next to one deleted in the same config (Ignition PR 2234)", async () => {
+    const { loop } = await blankDisk(256);
+    await knownLayout(loop, [16, 16, 16]);
+    const cfg = config({
+      storage: {
+        disks: [{ device: loop, partitions: [{ number: 2, shouldExist: false, wipePartitionEntry: true }, { number: 0, label: "new", sizeMiB: 32 }] }],
+      },
+    });
+    await disksStage.run(context(cfg));
+    const table = await tableView(loop);
+    expect(Object.keys(table).length).toBe(3);
+    expect(kernelView(loop)).toEqual(table);
+  }, 60_000);
 });
 
 describe("disks stage", () => {
@@ -179,6 +249,9 @@ describe("disks stage", () => {
       ],
     };
     expect(planKernelSync(kernel, after, [5])).toEqual({ delete: [3], update: [2], add: [4] });
+    // A partition that moved cannot be resized in place: it is deleted and added again.
+    const moved = new Map([[1, { start: 2048, size: 100 }]]);
+    expect(planKernelSync(moved, { ...after, partitions: [{ ...after.partitions[0]!, start: 4096 }] }, [])).toEqual({ delete: [1], update: [], add: [1] });
   });
 });
 
@@ -226,34 +299,4 @@ describe("mount and umount stages", () => {
     await expect(mountStage.run(ctx)).rejects.toThrow("is not a directory");
     expect(ctx.state.mounted).toEqual([]);
   }, 60_000);
-});
-
-describe("LUKS target files", () => {
-  test("`writeLuksTargetFiles()` writes key files and appends crypttab lines, then forgets the keys", async () => {
-    const root = join(work, "root-luks");
-    mkdirSync(join(root, "etc"), { recursive: true });
-    writeFileSync(join(root, "etc/crypttab"), "old UUID=1 none luks\n");
-    const ctx = context(config({}), root);
-    ctx.state.luks = [
-      { name: "data", crypttab: "data UUID=2 /etc/luks/data luks\n", key: Buffer.from("secret-key").toString("base64") },
-      { name: "tpm", crypttab: "tpm UUID=3 none luks\n" },
-    ];
-    await writeLuksTargetFiles(ctx, Root.open(root));
-    expect(readFileSync(join(root, "etc/crypttab"), "utf8")).toBe("old UUID=1 none luks\ndata UUID=2 /etc/luks/data luks\ntpm UUID=3 none luks\n");
-    expect(readFileSync(join(root, "etc/luks/data"), "utf8")).toBe("secret-key");
-    expect(statSync(join(root, "etc/luks")).mode & 0o7777).toBe(0o700);
-    expect(statSync(join(root, "etc/luks/data")).mode & 0o7777).toBe(0o600);
-    expect(statSync(join(root, "etc/crypttab")).mode & 0o7777).toBe(0o600);
-    expect(JSON.stringify(ctx.state)).not.toContain(Buffer.from("secret-key").toString("base64"));
-  });
-
-  test("`writeLuksTargetFiles()` refuses to overwrite an existing key file", async () => {
-    const root = join(work, "root-luks2");
-    mkdirSync(join(root, "etc/luks"), { recursive: true });
-    writeFileSync(join(root, "etc/luks/data"), "other");
-    const ctx = context(config({}), root);
-    ctx.state.luks = [{ name: "data", crypttab: "data UUID=2 /etc/luks/data luks\n", key: "a2V5" }];
-    await expect(writeLuksTargetFiles(ctx, Root.open(root))).rejects.toThrow("a file exists there already");
-    expect(readFileSync(join(root, "etc/luks/data"), "utf8")).toBe("other");
-  });
 });

@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Config, Disk, Filesystem, Luks } from "../config/types.ts";
+import { isBlockDeviceFilesystem, type Config, type Disk, type Filesystem, type Luks } from "../config/types.ts";
 import {
   inspectBlockDevice,
   readDeviceUsage,
@@ -15,7 +15,7 @@ import {
   writeDisk,
   type BlockDevice,
 } from "../disks/block_device.ts";
-import { isUdevRunning, readDeviceTimeoutMs, resolveDevice, waitForDevices, type FsLookup } from "../disks/devices.ts";
+import { blkidLookup, isUdevRunning, readDeviceTimeoutMs, resolveDevice, waitForDevices } from "../disks/devices.ts";
 import {
   describeFsDecision,
   parseBlkidExport,
@@ -35,27 +35,23 @@ import {
   formatCrypttabLine,
   formatMapperPath,
   hasClevis,
-  LUKS_KEY_DIR,
+  type LuksRecord,
 } from "../disks/luks.ts";
 import { describeTable, formatPartitionPath, planPartitions, type PartitionPlan } from "../disks/partitions.ts";
 import { buildMdadmCreate, formatRaidPath } from "../disks/raid.ts";
-import type { PlanEntry, Stage, StageContext, StageState } from "../executor/stage.ts";
-import type { Root } from "../system/root.ts";
+import { step, type PlanEntry, type Stage, type StageContext } from "../executor/stage.ts";
+import { pollUntil } from "../system/poll.ts";
 import { check, type CommandResult } from "../system/system.ts";
+
+/** The filesystems the disks stage creates: those on block devices (not virtiofs shares). */
+function blockFilesystems(config: Config): Filesystem[] {
+  return (config.storage?.filesystems ?? []).filter(isBlockDeviceFilesystem);
+}
 
 /** True when the config asks the disks stage for anything. */
 export function hasDiskWork(config: Config): boolean {
   const s = config.storage;
-  return (s?.disks?.length ?? 0) + (s?.raid?.length ?? 0) + (s?.filesystems?.length ?? 0) + (s?.luks?.length ?? 0) > 0;
-}
-
-/** Runs one step, prefixing its failure with what the step was. */
-async function step(what: string, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    throw new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
+  return (s?.disks?.length ?? 0) + (s?.raid?.length ?? 0) + blockFilesystems(config).length + (s?.luks?.length ?? 0) > 0;
 }
 
 /** Runs a command as a logged operation; fails with the command's output. */
@@ -63,18 +59,10 @@ async function runLogged(ctx: StageContext, what: string, c: Command): Promise<C
   return ctx.log.op(what, async () => check(await ctx.system.run(c.cmd, c.args)));
 }
 
-/** A blkid-based lookup of filesystem labels and UUIDs (bypassing blkid's cache). */
-function fsLookup(ctx: StageContext): FsLookup {
-  return async (tag, value) => {
-    const r = await ctx.system.run("blkid", ["-c", "/dev/null", "-o", "device", "-t", `${tag}=${value}`]);
-    return r.code === 0 ? r.stdout.split("\n").find((l) => l.trim() !== "")?.trim() : undefined;
-  };
-}
-
 async function waitFor(ctx: StageContext, what: string, paths: string[]): Promise<Map<string, string>> {
   if (paths.length === 0) return new Map();
   return ctx.log.op(`waiting for ${what} devices ${paths.map((p) => `"${p}"`).join(", ")}`, () =>
-    waitForDevices(paths, fsLookup(ctx), readDeviceTimeoutMs(ctx.system.env)),
+    waitForDevices(paths, blkidLookup(ctx.system), readDeviceTimeoutMs(ctx.system.env)),
   );
 }
 
@@ -91,7 +79,12 @@ function planDisk(dev: BlockDevice, disk: Disk) {
   );
 }
 
-/** The partx calls that bring the kernel's view of a disk in line with `after`. */
+/**
+ * The partx calls that bring the kernel's view of a disk in line with `after`: a partition the
+ * table no longer has is deleted; one that moved is deleted and added again (partx can only
+ * resize a partition in place); one whose size alone changed is updated; a missing one is
+ * added. Partitions in use (`keep`) are left alone.
+ */
 export function planKernelSync(
   kernel: ReadonlyMap<number, { start: number; size: number }>,
   after: GptTable | null,
@@ -102,10 +95,16 @@ export function planKernelSync(
   for (const [n, k] of kernel) {
     if (keep.includes(n)) continue;
     const w = want.get(n);
-    if (!w) out.delete.push(n);
-    else if (w.start !== k.start || w.size !== k.size) out.update.push(n);
+    if (!w) {
+      out.delete.push(n);
+    } else if (w.start !== k.start) {
+      out.delete.push(n);
+      out.add.push(n);
+    } else if (w.size !== k.size) {
+      out.update.push(n);
+    }
   }
-  for (const n of want.keys()) if (!kernel.has(n)) out.add.push(n);
+  for (const n of want.keys()) if (!kernel.has(n) && !keep.includes(n)) out.add.push(n);
   for (const l of Object.values(out)) l.sort((a, b) => a - b);
   return out;
 }
@@ -115,47 +114,56 @@ async function waitForUdev(ctx: StageContext, device: string): Promise<void> {
   await runLogged(ctx, `waiting for udev to process "${device}"`, { cmd: "udevadm", args: ["trigger", "--settle", device] });
 }
 
-/** Tells the kernel about changed partitions and waits until it shows the new layout. */
+/** What still differs between the kernel's view of a disk and the table it should show. */
+function kernelMismatch(dev: BlockDevice, after: GptTable | null, keep: readonly number[]): string[] {
+  const kernel = readKernelPartitions(dev);
+  const problems: string[] = [];
+  for (const [n, k] of kernel) {
+    if (!keep.includes(n) && !after?.partitions.some((p) => p.number === n)) problems.push(`partition ${n} still exists in the kernel`);
+  }
+  for (const w of after?.partitions ?? []) {
+    if (keep.includes(w.number)) continue;
+    const k = kernel.get(w.number);
+    const node = formatPartitionPath(dev.path, w.number);
+    if (!k) problems.push(`partition ${w.number} is not known to the kernel`);
+    else if (k.start !== w.start || k.size !== w.size) problems.push(`partition ${w.number} is at ${k.start}+${k.size} in the kernel, expected ${w.start}+${w.size}`);
+    else if (!existsSync(join("/dev", k.name)) && !existsSync(node)) problems.push(`"${node}" does not exist`);
+  }
+  return problems;
+}
+
+/**
+ * Brings the kernel's view of a disk in line with its new table and waits until it shows it.
+ * udev may reread the table on its own at any moment (it watches the disk being written), so
+ * the kernel may already have seen some changes, or see them while partx runs: each look
+ * compares the kernel's partitions with the table again and tells partx only what still
+ * differs, until nothing does (Ignition PR 2234 lets partx fail and checks afterwards).
+ */
 async function syncKernel(ctx: StageContext, dev: BlockDevice, plan: PartitionPlan, active: readonly number[]): Promise<void> {
-  const changes = planKernelSync(readKernelPartitions(dev), plan.after, active);
-  for (const [op, numbers] of [["delete", changes.delete], ["update", changes.update], ["add", changes.add]] as const) {
-    for (const n of numbers) {
-      // Failure here is not fatal by itself (as in Ignition): the check below decides.
-      const r = await ctx.system.run("partx", [`--${op}`, "--nr", String(n), dev.path]);
-      ctx.log.info(`told the kernel to ${op} partition ${n} of "${dev.path}"${r.code !== 0 ? ` (partx: ${r.stderr.trim()})` : ""}`);
-    }
-  }
-  // Closing the disk after writing makes udevd synthesize change events (or reread the table
-  // itself) asynchronously; a plain `udevadm settle` can run before those are queued. Trigger
-  // our own event on the disk and wait for it, as Ignition does, so udev has caught up.
-  const touched = [...changes.delete, ...changes.update, ...changes.add];
-  if (touched.length === 0 && !plan.writesTable && !plan.wipeTable) return;
-  if (isUdevRunning()) await waitForUdev(ctx, dev.path);
-  if (touched.length === 0) return;
-  const want = new Map((plan.after?.partitions ?? []).map((p) => [p.number, p]));
-  const deadline = Date.now() + Math.min(readDeviceTimeoutMs(ctx.system.env), 30_000);
-  let delay = 2;
-  for (;;) {
-    const kernel = readKernelPartitions(dev);
-    const problems: string[] = [];
-    for (const n of touched) {
-      const k = kernel.get(n);
-      const w = want.get(n);
-      const node = formatPartitionPath(dev.path, n);
-      if (!w) {
-        if (k) problems.push(`partition ${n} still exists in the kernel`);
-        continue;
+  const wrote = plan.writesTable || plan.wipeTable;
+  // Closing the disk after writing makes udevd reread it (or synthesize change events)
+  // asynchronously: let that happen first, as Ignition waits for udev, so it does not undo
+  // what partx does below.
+  if (wrote && isUdevRunning()) await waitForUdev(ctx, dev.path);
+  let problems: string[] = [];
+  const inLine = await pollUntil(
+    async () => {
+      problems = kernelMismatch(dev, plan.after, active);
+      if (problems.length === 0) return true;
+      const changes = planKernelSync(readKernelPartitions(dev), plan.after, active);
+      for (const [op, numbers] of [["delete", changes.delete], ["update", changes.update], ["add", changes.add]] as const) {
+        for (const n of numbers) {
+          // A failure here is not fatal by itself: the next look decides.
+          const r = await ctx.system.run("partx", [`--${op}`, "--nr", String(n), dev.path]);
+          ctx.log.info(`told the kernel to ${op} partition ${n} of "${dev.path}"${r.code !== 0 ? ` (partx: ${r.stderr.trim()})` : ""}`);
+        }
       }
-      if (!k) problems.push(`partition ${n} is not known to the kernel`);
-      else if (k.start !== w.start || k.size !== w.size) {
-        problems.push(`partition ${n} is at ${k.start}+${k.size} in the kernel, expected ${w.start}+${w.size}`);
-      } else if (!existsSync(join("/dev", k.name)) && !existsSync(node)) problems.push(`"${node}" does not exist`);
-    }
-    if (problems.length === 0) return;
-    if (Date.now() >= deadline) throw new Error(`Cannot see the new partitions of "${dev.path}": ${problems.join("; ")}`);
-    await Bun.sleep(delay);
-    delay = Math.min(delay * 2, 100);
-  }
+      if (isUdevRunning()) await waitForUdev(ctx, dev.path);
+      return undefined;
+    },
+    { timeoutMs: Math.min(readDeviceTimeoutMs(ctx.system.env), 30_000), firstMs: 2, maxMs: 100 },
+  );
+  if (!inLine) throw new Error(`Cannot see the new partitions of "${dev.path}": ${problems.join("; ")}`);
 }
 
 async function partitionDisk(ctx: StageContext, device: string, disk: Disk) {
@@ -212,52 +220,6 @@ async function createRaids(ctx: StageContext): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // LUKS
-
-/** What the files stage needs to persist a volume into the target (crypttab, key file). */
-export interface LuksRecord {
-  name: string;
-  crypttab: string;
-  /** The key, base64, when it is to be stored in /etc/luks/<name>. */
-  key?: string;
-}
-
-/** The LUKS volumes recorded in the state by the disks stage. */
-export function readLuksRecords(state: StageState): LuksRecord[] {
-  if (!Array.isArray(state.luks)) state.luks = [];
-  return state.luks as LuksRecord[];
-}
-
-/**
- * Persists the LUKS volumes the disks stage created into the target root, as Ignition's files
- * stage does: each key file as /etc/luks/<name> (0600; the directory 0700 when it is created;
- * an existing key file is an error, never overwritten), and one /etc/crypttab line per volume
- * appended to the file (0600). The keys are then dropped from the state, so they live only in
- * the target. For the files stage to call.
- */
-export async function writeLuksTargetFiles(ctx: StageContext, root: Root): Promise<void> {
-  const records = readLuksRecords(ctx.state);
-  if (records.length === 0) return;
-  const withKeys = records.filter((r) => r.key !== undefined);
-  if (withKeys.length > 0 && !root.lstat(LUKS_KEY_DIR)) root.mkdirAll(LUKS_KEY_DIR, 0o700);
-  for (const r of withKeys) {
-    const path = `${LUKS_KEY_DIR}/${r.name}`;
-    if (root.lstat(path)) throw new Error(`Cannot write the key file "${path}": a file exists there already`);
-    const key = Buffer.from(r.key!, "base64");
-    await ctx.log.op(`writing the key file "${path}"`, () => root.writeFile(path, { mode: 0o600, uid: 0, gid: 0 }, (sink) => sink.write(key)));
-  }
-  const existing = root.readFile(CRYPTTAB) ?? Buffer.alloc(0);
-  const added = Buffer.from(records.map((r) => r.crypttab).join(""));
-  root.mkdirAll("/etc", 0o755);
-  await ctx.log.op(`appending ${records.length} line(s) to "${CRYPTTAB}"`, () =>
-    root.writeFile(CRYPTTAB, { mode: 0o600, uid: 0, gid: 0 }, (sink) => {
-      sink.write(existing);
-      sink.write(added);
-    }),
-  );
-  for (const r of records) delete r.key;
-}
-
-const CRYPTTAB = "/etc/crypttab";
 
 async function isLuks2(ctx: StageContext, device: string): Promise<boolean> {
   if ((await ctx.system.run("cryptsetup", ["isLuks", "--type", "luks2", device])).code === 0) return true;
@@ -348,9 +310,7 @@ async function createOneLuks(ctx: StageContext, luks: Luks, device: string, keyD
   const uuid = check(await ctx.system.run("cryptsetup", ["luksUUID", device])).stdout.trim();
   record.crypttab = formatCrypttabLine(luks, uuid);
   if (isUdevRunning()) await waitForUdev(ctx, device);
-  const records = readLuksRecords(ctx.state).filter((r) => r.name !== name);
-  records.push(record);
-  ctx.state.luks = records;
+  ctx.state.luks = [...ctx.state.luks.filter((r) => r.name !== name), record];
   await waitFor(ctx, "LUKS", [formatMapperPath(name)]);
 }
 
@@ -400,7 +360,7 @@ async function createFilesystem(ctx: StageContext, fs: Filesystem, device: strin
 }
 
 async function createFilesystems(ctx: StageContext): Promise<void> {
-  const fss = ctx.config.storage?.filesystems ?? [];
+  const fss = blockFilesystems(ctx.config);
   if (fss.length === 0) return;
   const resolved = await waitFor(ctx, "filesystem", fss.map((f) => f.device ?? ""));
   // Filesystems are created concurrently, as in Ignition; every failure is reported.
@@ -425,7 +385,7 @@ async function createFilesystems(ctx: StageContext): Promise<void> {
 async function planEntries(ctx: StageContext): Promise<PlanEntry[]> {
   const out: PlanEntry[] = [];
   const add = (action: string, target: string, detail?: string) => out.push({ stage: "disks", action, target, ...(detail ? { detail } : {}) });
-  const lookup = fsLookup(ctx);
+  const lookup = blkidLookup(ctx.system);
   const repartitioned = new Set<string>();
   for (const disk of ctx.config.storage?.disks ?? []) {
     const device = await resolveDevice(disk.device ?? "", lookup);
@@ -456,7 +416,7 @@ async function planEntries(ctx: StageContext): Promise<PlanEntry[]> {
   for (const luks of ctx.config.storage?.luks ?? []) {
     add(luks.wipeVolume ? "create-luks" : "create-or-reuse-luks", luks.device ?? "", `volume "${luks.name}"${hasClevis(luks.clevis) ? " bound with clevis" : ""}`);
   }
-  for (const fs of ctx.config.storage?.filesystems ?? []) {
+  for (const fs of blockFilesystems(ctx.config)) {
     if (!fs.format) continue;
     const device = await resolveDevice(fs.device ?? "", lookup);
     if (!device || repartitioned.has(device) || !statSync(device).isBlockDevice()) {
@@ -486,10 +446,10 @@ export const disksStage: Stage = {
   async run(ctx) {
     // Nothing to do means nothing touched, not even a udev settle.
     if (!hasDiskWork(ctx.config)) return;
-    await step("creating partitions", () => createPartitions(ctx));
-    await step("creating RAID arrays", () => createRaids(ctx));
-    await step("creating LUKS volumes", () => createLuks(ctx));
-    await step("creating filesystems", () => createFilesystems(ctx));
+    await step("create partitions", () => createPartitions(ctx));
+    await step("create RAID arrays", () => createRaids(ctx));
+    await step("create LUKS volumes", () => createLuks(ctx));
+    await step("create filesystems", () => createFilesystems(ctx));
     if (isUdevRunning()) await runLogged(ctx, "waiting for udev to settle", { cmd: "udevadm", args: ["settle"] });
   },
 };

@@ -3,15 +3,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
-import { Logger } from "../executor/log.ts";
+import { Logger } from "../log/logger.ts";
 import { runPathsIn } from "../executor/paths.ts";
 import type { StageContext } from "../executor/stage.ts";
 import { emptyState } from "../executor/state.ts";
 import { createFetcher } from "../resource/index.ts";
 import { fakeSystem } from "../system/fake.ts";
-import { readConfigCache } from "../executor/config_cache.ts";
+import { readConfigCache } from "../acquire/cache.ts";
+import { configNeedsNet } from "../acquire/neednet.ts";
 import { fetchStage } from "./fetch.ts";
-import { configNeedsNet, fetchOfflineStage } from "./fetch_offline.ts";
+import { fetchOfflineStage } from "./fetch_offline.ts";
 
 const top = mkdtempSync(join(tmpdir(), "nexus-fetch-stage-"));
 afterAll(() => rmSync(top, { recursive: true, force: true }));
@@ -84,6 +85,15 @@ describe("fetch stage", () => {
     );
     await fetchStage.run(ctx);
     expect(files(readConfigCache(paths(ctx).config))).toEqual(["/replaced=R"]);
+  });
+
+  test("`fetchStage.run()` drops the special mode bits of a merged child config older than 3.6.0 only", async () => {
+    served.set("/old.ign", JSON.stringify({ ignition: { version: "3.3.0" }, storage: { directories: [{ path: "/old", mode: 0o1777 }], files: [{ path: "/old-tool", mode: 0o4755 }] } }));
+    const ctx = context(JSON.stringify({ ignition: { version: "3.6.0", config: { merge: [{ source: url("/old.ign") }] } }, storage: { directories: [{ path: "/new", mode: 0o1777 }] } }));
+    await fetchStage.run(ctx);
+    const storage = readConfigCache(paths(ctx).config)?.storage;
+    expect(storage?.directories?.map((d) => [d.path, d.mode])).toEqual([["/new", 0o1777], ["/old", 0o777]]);
+    expect(storage?.files?.map((f) => [f.path, f.mode])).toEqual([["/old-tool", 0o755]]);
   });
 
   test("`fetchStage.run()` merges ignition.config.merge entries in order, recursively", async () => {
@@ -205,18 +215,4 @@ describe("fetch-offline stage", () => {
     await expect(fetchOfflineStage.run(ctx)).rejects.toThrow(/Cannot acquire the config/);
     expect(ctx.state.neednet).toBe(false);
   });
-});
-
-describe("configNeedsNet()", () => {
-  const cases: [string, object, boolean][] = [
-    ["data URLs only", { storage: { files: [{ path: "/a", contents: { source: "data:,x" } }] } }, false],
-    ["an http file", { storage: { files: [{ path: "/a", contents: { source: "http://h/x" } }] } }, true],
-    ["a tftp append", { storage: { files: [{ path: "/a", append: [{ source: "tftp://h/x" }] }] } }, true],
-    ["an s3 CA", { ignition: { version: "3.0.0", security: { tls: { certificateAuthorities: [{ source: "s3://b/k" }] } } } }, true],
-    ["a tang server", { storage: { luks: [{ name: "x", clevis: { tang: [{ url: "http://t" }] } }] } }, true],
-    ["nothing", {}, false],
-  ];
-  for (const [what, cfg, want] of cases) {
-    test(`\`configNeedsNet()\` is ${want} for ${what}`, () => expect(configNeedsNet({ ignition: { version: "3.6.0" }, ...cfg } as Config)).toBe(want));
-  }
 });

@@ -19,8 +19,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
-import { Logger } from "../executor/log.ts";
+import { Logger } from "../log/logger.ts";
 import type { StageContext } from "../executor/stage.ts";
+import { emptyState } from "../executor/state.ts";
 import { createFetcher } from "../resource/index.ts";
 import { fakeSystem, type FakeSystem } from "../system/fake.ts";
 import { filesStage } from "./files.ts";
@@ -38,7 +39,8 @@ beforeEach(() => {
   mkdirSync(root);
   mkdirSync(outside);
   lines = [];
-  system = fakeSystem({ env: {} });
+  // The account tools run for real, inside the temporary root (--root).
+  system = fakeSystem({ env: {}, real: true });
 });
 afterEach(() => rmSync(base, { recursive: true, force: true }));
 
@@ -52,7 +54,7 @@ const ownerOf = (p: string) => {
 };
 
 function ctx(config: Config, env: Record<string, string> = {}): StageContext {
-  if (Object.keys(env).length > 0) system = fakeSystem({ env });
+  if (Object.keys(env).length > 0) system = fakeSystem({ env, real: true });
   return {
     config,
     root,
@@ -60,7 +62,7 @@ function ctx(config: Config, env: Record<string, string> = {}): StageContext {
     log: new Logger((l) => lines.push(l)),
     fetcher: createFetcher(),
     platform: "file",
-    state: { mounted: [], neednet: false },
+    state: emptyState(),
   };
 }
 
@@ -217,6 +219,14 @@ describe("files stage: hostile paths never leave the root", () => {
 });
 
 describe("files stage: directories and links", () => {
+  test("run() keeps setuid, setgid and sticky bits of spec 3.6 after giving nodes their owner", async () => {
+    await filesStage.run(
+      ctx(cfg({ storage: { directories: [{ path: "/shared", mode: 0o3775, user: { id: 1000 }, group: { id: 1000 } }], files: [{ path: "/bin/tool", mode: 0o6755, user: { id: 1000 }, group: { id: 1000 }, contents: { source: "data:,x" } }] } })),
+    );
+    expect([modeOf("shared"), ...ownerOf("shared")]).toEqual([0o3775, 1000, 1000]);
+    expect([modeOf("bin/tool"), ...ownerOf("bin/tool")]).toEqual([0o6755, 1000, 1000]);
+  });
+
   test("run() creates directories shallowest first through existing symlinks", async () => {
     mkdirSync(at("foo"));
     symlinkSync("/", at("foo/bar"));
@@ -368,6 +378,17 @@ describe("files stage: users, groups and keys", () => {
 });
 
 describe("files stage: units", () => {
+  test("run() removes an enablement directory its disabling left empty, and keeps one still in use", async () => {
+    mkdirSync(at("etc/systemd/system/multi-user.target.wants"), { recursive: true });
+    mkdirSync(at("etc/systemd/system/timers.target.wants"), { recursive: true });
+    symlinkSync("/usr/lib/systemd/system/a.service", at("etc/systemd/system/multi-user.target.wants/a.service"));
+    symlinkSync("/usr/lib/systemd/system/t.timer", at("etc/systemd/system/timers.target.wants/t.timer"));
+    symlinkSync("/usr/lib/systemd/system/u.timer", at("etc/systemd/system/timers.target.wants/u.timer"));
+    await filesStage.run(ctx(cfg({ systemd: { units: [{ name: "a.service", enabled: false }, { name: "t.timer", enabled: false }] } })));
+    expect(existsSync(at("etc/systemd/system/multi-user.target.wants"))).toBe(false);
+    expect(readdirSync(at("etc/systemd/system/timers.target.wants"))).toEqual(["u.timer"]);
+  });
+
   test("run() writes units and drop-ins, masks, unmasks and writes sorted presets", async () => {
     mkdirSync(at("etc/systemd/system/multi-user.target.wants"), { recursive: true });
     mkdirSync(at("usr/lib/systemd/system"), { recursive: true });

@@ -6,6 +6,7 @@ import type { Config, Passwd } from "../config/types.ts";
 import { step, type PlanEntry, type Stage, type StageContext } from "../executor/stage.ts";
 import { Root } from "../system/root.ts";
 import { parseUserDb } from "../users/db.ts";
+import { UserDbCache, type UserLookup } from "../users/owners.ts";
 import {
   applyNode,
   batchNodes,
@@ -13,15 +14,13 @@ import {
   describeNodeOp,
   orderNodes,
   planNodeEntry,
-  UserDbCache,
   type NodeApplyContext,
   type NodeEntry,
-  type UserLookup,
 } from "./files_nodes.ts";
 import { accountPaths, splitLanes, SYSTEMD_DIR } from "./files_lanes.ts";
 import { applyPasswd, planPasswd } from "./files_passwd.ts";
 import { applyUnits, planUnitEntries } from "./files_units.ts";
-import { readLuksRecords, writeLuksTargetFiles } from "./disks.ts";
+import { writeLuksTargetFiles } from "./files_luks.ts";
 import { runLimited, writeConcurrency, type StopSignal } from "./run_limited.ts";
 
 /** True when the config (and the disks stage's LUKS volumes) ask nothing of this stage. */
@@ -126,7 +125,7 @@ export const filesStage: Stage = {
   },
 
   async run(ctx) {
-    if (isFilesNoop(ctx.config, readLuksRecords(ctx.state).length)) {
+    if (isFilesNoop(ctx.config, ctx.state.luks.length)) {
       ctx.log.info("files: nothing to do");
       return;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { Passwd, Storage } from "../config/types.ts";
-import { cleanPath } from "../system/root.ts";
+import { cleanPath } from "../system/paths.ts";
 import { parseUserDb } from "../users/db.ts";
 import { accountPaths, knownOwners, splitLanes } from "./files_lanes.ts";
 import { orderNodes } from "./files_nodes.ts";

@@ -19,7 +19,7 @@
 import type { NodeUser, Passwd } from "../config/types.ts";
 import { findGroup, findUser, type UserDb } from "../users/db.ts";
 import { shouldExist } from "../users/plan.ts";
-import { cleanPath } from "../system/root.ts";
+import { cleanPath } from "../system/paths.ts";
 import type { NodeEntry } from "./files_nodes.ts";
 
 /** The account tools' files under /etc: these names and anything starting with them. */

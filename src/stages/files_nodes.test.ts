@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { Storage } from "../config/types.ts";
-import { cleanPath } from "../system/root.ts";
+import { cleanPath } from "../system/paths.ts";
 import { batchNodes, decideDirectory, decideFile, decideLink, orderNodes, NodeConflictError } from "./files_nodes.ts";
 
 const identity = (p: string) => cleanPath(p);

@@ -16,8 +16,9 @@ import { dirname } from "node:path";
 import type { Directory, File, Link, NodeUser, Resource, Storage } from "../config/types.ts";
 import type { PlanEntry } from "../executor/stage.ts";
 import type { FetchOptions } from "../resource/types.ts";
-import { cleanPath, pathDepth, Root, type WriteSink } from "../system/root.ts";
-import { findGroup, findUser, parseUserDb, type UserDb } from "../users/db.ts";
+import { cleanPath, pathDepth } from "../system/paths.ts";
+import { Root, type WriteSink } from "../system/root.ts";
+import { resolveOwner, type UserLookup } from "../users/owners.ts";
 
 export const DEFAULT_FILE_MODE = 0o644;
 export const DEFAULT_DIRECTORY_MODE = 0o755;
@@ -141,20 +142,8 @@ export function decideLink(l: Link, st: Stats | null, target: { stats: Stats | n
     return { action: "fail", reason: `a ${describeStats(st)} that is not "${l.target}" exists there and overwrite is false` };
   }
   if (!st.isSymbolicLink()) return { action: "fail", reason: `a ${describeStats(st)} exists there and overwrite is false` };
-  if (target.text !== null && cleanTarget(target.text) === cleanTarget(l.target ?? "")) return { action: "keep", existing: "symlink" };
+  if (target.text !== null && cleanPath(target.text) === cleanPath(l.target ?? "")) return { action: "keep", existing: "symlink" };
   return { action: "fail", reason: `a symlink to "${target.text}" exists there and overwrite is false` };
-}
-
-/** Link targets compare as cleaned paths ("a//b/" equals "a/b"), relative ones stay relative. */
-function cleanTarget(t: string): string {
-  if (t.startsWith("/")) return cleanPath(t);
-  const out: string[] = [];
-  for (const c of t.split("/")) {
-    if (c === "" || c === ".") continue;
-    if (c === ".." && out.length > 0 && out[out.length - 1] !== "..") out.pop();
-    else out.push(c);
-  }
-  return out.join("/") || ".";
 }
 
 /** What is at a config path right now, with a link's target details. */
@@ -179,53 +168,6 @@ export function decideNode(root: Root, e: NodeEntry): NodeDecision {
     case "link":
       return decideLink(e.node, st, target);
   }
-}
-
-/** Owner ids from a node's user/group (id wins over name), names looked up in the root. */
-export function resolveOwner(
-  user: NodeUser | null | undefined,
-  group: NodeUser | null | undefined,
-  defaults: { uid: number; gid: number },
-  db: () => UserDb,
-): { uid: number; gid: number } {
-  let { uid, gid } = defaults;
-  if (user?.id !== null && user?.id !== undefined) uid = user.id;
-  else if (user?.name) {
-    const u = findUser(db(), user.name);
-    if (!u) throw new Error(`Cannot find user "${user.name}" in the root's /etc/passwd`);
-    uid = u.uid;
-  }
-  if (group?.id !== null && group?.id !== undefined) gid = group.id;
-  else if (group?.name) {
-    const g = findGroup(db(), group.name);
-    if (!g) throw new Error(`Cannot find group "${group.name}" in the root's /etc/group`);
-    gid = g.gid;
-  }
-  return { uid, gid };
-}
-
-/** Reads the root's user database once, until a node rewrites /etc/passwd or /etc/group. */
-export class UserDbCache implements UserLookup {
-  private db: UserDb | null = null;
-  constructor(private readonly root: Root) {}
-  get(): UserDb {
-    this.db ??= parseUserDb(
-      this.root.readFile("/etc/passwd")?.toString("utf8") ?? null,
-      this.root.readFile("/etc/group")?.toString("utf8") ?? null,
-    );
-    return this.db;
-  }
-  /** Forgets the cache when a write touched one of the databases. */
-  touched(resolved: string): void {
-    if (resolved === "/etc/passwd" || resolved === "/etc/group") this.db = null;
-  }
-}
-
-/** Where node owners' names are looked up. */
-export interface UserLookup {
-  get(): UserDb;
-  /** Told about every file written (so a cache can drop a rewritten database). */
-  touched(resolved: string): void;
 }
 
 /** Everything applying nodes needs. */
@@ -274,26 +216,20 @@ async function applyFile(ctx: NodeApplyContext, e: NodeEntry & { kind: "file" },
     if (f.mode !== null && f.mode !== undefined) root.chmod(e.path, f.mode);
     return;
   }
-  const created = root.mkdirAll(dirname(e.path), DEFAULT_DIRECTORY_MODE);
-  try {
-    await root.writeFile(
-      e.path,
-      { mode, ...owner },
-      async (sink) => {
-        if (kept) {
-          const old = root.readFile(e.path);
-          if (old) sink.write(old);
-        } else if (hasSource(f.contents)) {
-          await fillFrom(ctx, sink, [f.contents!]);
-        }
-        await fillFrom(ctx, sink, appends);
-      },
-      { replaceDirectory: decision.action === "overwrite" },
-    );
-  } catch (err) {
-    root.removeCreated(created);
-    throw err;
-  }
+  await root.writeFileWithParents(
+    e.path,
+    { mode, ...owner },
+    async (sink) => {
+      if (kept) {
+        const old = root.readFile(e.path);
+        if (old) sink.write(old);
+      } else if (hasSource(f.contents)) {
+        await fillFrom(ctx, sink, [f.contents!]);
+      }
+      await fillFrom(ctx, sink, appends);
+    },
+    { parentMode: DEFAULT_DIRECTORY_MODE, replaceDirectory: decision.action === "overwrite" },
+  );
   ctx.users.touched(e.resolved);
 }
 
@@ -303,22 +239,20 @@ async function applyLink(ctx: NodeApplyContext, e: NodeEntry & { kind: "link" },
   const l = e.node;
   if (decision.action === "keep") return;
   if (decision.action === "overwrite") root.removeAll(e.path);
-  const created = root.mkdirAll(dirname(e.path), DEFAULT_DIRECTORY_MODE);
-  try {
-    if (l.hard === true) {
-      await root.link(l.target ?? "", e.path);
-      return;
-    }
-    await root.symlink(l.target ?? "", e.path);
-    const target = root.stat(e.path);
-    const owner = resolveOwner(l.user, l.group, target ? { uid: target.uid, gid: target.gid } : { uid: 0, gid: 0 }, () =>
-      ctx.users.get(),
-    );
-    root.lchown(e.path, owner.uid, owner.gid);
-  } catch (err) {
-    root.removeCreated(created);
-    throw err;
-  }
+  await root.inDirectory(
+    dirname(e.path),
+    async () => {
+      if (l.hard === true) {
+        await root.link(l.target ?? "", e.path);
+        return;
+      }
+      await root.symlink(l.target ?? "", e.path);
+      const target = root.stat(e.path);
+      const owner = resolveOwner(l.user, l.group, target ? { uid: target.uid, gid: target.gid } : { uid: 0, gid: 0 }, () => ctx.users.get());
+      root.lchown(e.path, owner.uid, owner.gid);
+    },
+    DEFAULT_DIRECTORY_MODE,
+  );
 }
 
 /** Creates one node after deciding from the root's state right now. */

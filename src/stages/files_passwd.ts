@@ -17,8 +17,8 @@ import {
   writesKeysFragment,
   type AccountCommand,
 } from "../users/plan.ts";
-import { UserDbCache } from "./files_nodes.ts";
-import { notatedDirectories } from "./mount.ts";
+import { directoriesWithin } from "../users/plan.ts";
+import { UserDbCache } from "../users/owners.ts";
 import type { StopSignal } from "./run_limited.ts";
 
 /** userdel's exit code for "account removed, but not its home directory or mail spool". */
@@ -58,14 +58,8 @@ async function writeKeys(ctx: StageContext, root: Root, users: UserDbCache, u: U
     if (!entry) throw new Error(`Cannot add SSH keys to user "${name}": no such user in the root's /etc/passwd`);
     const path = authorizedKeysPath(entry.home, writesKeysFragment(ctx.system.env));
     const owner = { uid: entry.uid, gid: entry.gid };
-    const dir = path.slice(0, path.lastIndexOf("/"));
-    const created = root.mkdirAll(dir, 0o700, owner);
-    try {
-      await root.writeFile(path, { mode: 0o600, ...owner }, (sink) => sink.write(new TextEncoder().encode(authorizedKeysText(keys))));
-    } catch (e) {
-      root.removeCreated(created);
-      throw e;
-    }
+    const text = new TextEncoder().encode(authorizedKeysText(keys));
+    await root.writeFileWithParents(path, { mode: 0o600, ...owner }, (sink) => sink.write(text), { parentMode: 0o700, parentOwner: owner });
   });
 }
 
@@ -78,9 +72,7 @@ async function writeKeys(ctx: StageContext, root: Root, users: UserDbCache, u: U
 function adoptNotatedDirectories(ctx: StageContext, root: Root, users: UserDbCache, name: string): void {
   const entry = findUser(users.get(), name);
   if (!entry) return;
-  const home = entry.home.replace(/\/+$/, "") || "/";
-  for (const dir of notatedDirectories(ctx.state)) {
-    if (dir !== home && !dir.startsWith(home + "/")) continue;
+  for (const dir of directoriesWithin(ctx.state.notatedDirectories, entry.home)) {
     root.lchown(dir, entry.uid, entry.gid);
     root.chmod(dir, 0o700);
   }

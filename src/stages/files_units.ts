@@ -12,14 +12,8 @@ const UNIT_FILE_MODE = 0o644;
 const encoder = new TextEncoder();
 
 /** Writes a small file atomically, creating its parents (0755). */
-async function writeSmallFile(root: Root, path: string, text: string, attrs = { mode: UNIT_FILE_MODE, uid: 0, gid: 0 }): Promise<void> {
-  const created = root.mkdirAll(dirname(path));
-  try {
-    await root.writeFile(path, attrs, (sink) => sink.write(encoder.encode(text)));
-  } catch (e) {
-    root.removeCreated(created);
-    throw e;
-  }
+function writeSmallFile(root: Root, path: string, text: string, attrs = { mode: UNIT_FILE_MODE, uid: 0, gid: 0 }): Promise<void> {
+  return root.writeFileWithParents(path, attrs, (sink) => sink.write(encoder.encode(text)));
 }
 
 /** Applies one unit action. */
@@ -30,9 +24,10 @@ async function applyUnitAction(root: Root, a: UnitAction): Promise<void> {
       await writeSmallFile(root, a.path, a.contents);
       return;
     case "mask":
-      root.mkdirAll(dirname(a.path));
-      root.removeAll(a.path);
-      await root.symlink(MASK_TARGET, a.path);
+      await root.inDirectory(dirname(a.path), () => {
+        root.removeAll(a.path);
+        return root.symlink(MASK_TARGET, a.path);
+      });
       return;
     case "unmask": {
       const st = root.lstat(a.path);
@@ -58,7 +53,8 @@ function describeUnitAction(a: UnitAction): string {
 
 /**
  * Removes the symlinks that enable a unit: entries named after it in the .wants, .requires and
- * .upholds directories of /etc/systemd/system, and alias symlinks there pointing at it.
+ * .upholds directories of /etc/systemd/system, and alias symlinks there pointing at it. A
+ * directory left empty goes too, as `systemctl disable` (which Ignition runs) removes it.
  * Returns the paths removed.
  */
 export function removeEnablementSymlinks(root: Root, unit: string): string[] {
@@ -72,6 +68,10 @@ export function removeEnablementSymlinks(root: Root, unit: string): string[] {
       if (root.lstat(link)?.isSymbolicLink()) {
         root.unlink(link);
         removed.push(link);
+        if (root.readdir(path).length === 0) {
+          root.removeAll(path);
+          removed.push(path);
+        }
       }
     } else if (st.isSymbolicLink() && name !== unit) {
       const target = root.readlink(path);

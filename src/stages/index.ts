@@ -1,7 +1,8 @@
 // The explicit stage registry: one Stage object per name of STAGE_NAMES, checked by the
-// compiler (a missing or extra stage does not build). The engine and the CLI look stages up
-// here, never by what happens to be imported.
-import type { Stage, StageName } from "../executor/stage.ts";
+// compiler (a missing or extra stage does not build). The engine looks stages up here, never
+// by what happens to be imported; the CLI only checks names against STAGE_NAMES.
+import type { Stage } from "../executor/stage.ts";
+import type { StageName } from "../executor/names.ts";
 import { disksStage } from "./disks.ts";
 import { fetchOfflineStage } from "./fetch_offline.ts";
 import { fetchStage } from "./fetch.ts";

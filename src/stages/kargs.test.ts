@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
-import { Logger } from "../executor/log.ts";
+import { Logger } from "../log/logger.ts";
 import { runPathsIn } from "../executor/paths.ts";
 import type { StageContext } from "../executor/stage.ts";
 import { emptyState } from "../executor/state.ts";

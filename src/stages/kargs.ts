@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Config } from "../config/types.ts";
 import type { PlanEntry, Stage, StageContext } from "../executor/stage.ts";
 import { runPaths } from "../executor/paths.ts";
-import { parseKernelArgs, readKernelArgs } from "../providers/cmdline.ts";
+import { parseKernelArgs, readKernelArgs } from "../providers/kernel_args.ts";
 import { Root } from "../system/root.ts";
 
 /** The file in the target root that holds the installed system's kernel arguments. */
@@ -109,9 +109,8 @@ export const kargsStage: Stage = {
       return;
     }
     await ctx.log.op(`writing kernel arguments to "${KARGS_FILE}" (+${p.added.length} -${p.removed.length})`, async () => {
-      root.mkdirAll("/etc/kernel", 0o755);
       const data = new TextEncoder().encode(joinKargs(p.args) + "\n");
-      await root.writeFile(KARGS_FILE, { mode: 0o644, uid: 0, gid: 0 }, (sink) => sink.write(data));
+      await root.writeFileWithParents(KARGS_FILE, { mode: 0o644, uid: 0, gid: 0 }, (sink) => sink.write(data));
     });
     const { runDir } = runPaths(ctx);
     mkdirSync(runDir, { recursive: true, mode: 0o700 });

@@ -5,16 +5,12 @@
 // recorded in state.mounted at once, so the umount stage releases it even if a later one fails.
 import { lstatSync, mkdirSync } from "node:fs";
 import { join, posix } from "node:path";
-import { readDeviceTimeoutMs, waitForDevices } from "../disks/devices.ts";
+import { blkidLookup, readDeviceTimeoutMs, waitForDevices } from "../disks/devices.ts";
+import { isBlockDeviceFilesystem } from "../config/types.ts";
 import { buildMountArgs, planMounts } from "../disks/mounts.ts";
-import type { Stage, StageContext, StageState } from "../executor/stage.ts";
+import type { Stage, StageContext } from "../executor/stage.ts";
+import type { StageState } from "../executor/state.ts";
 import { check } from "../system/system.ts";
-
-/** Directories (relative to the root) the mount stage created. */
-export function notatedDirectories(state: StageState): string[] {
-  if (!Array.isArray(state.notatedDirectories)) state.notatedDirectories = [];
-  return state.notatedDirectories as string[];
-}
 
 /** Fails if any existing component of a host path is not a directory (symlinks included). */
 export function checkOnlyDirectories(hostPath: string): void {
@@ -42,7 +38,7 @@ function mkdirNotated(root: string, rel: string, state: StageState): void {
       lstatSync(host);
     } catch {
       mkdirSync(host, { mode: 0o755 });
-      notatedDirectories(state).push(cur);
+      state.notatedDirectories.push(cur);
     }
   }
 }
@@ -50,18 +46,16 @@ function mkdirNotated(root: string, rel: string, state: StageState): void {
 async function mountAll(ctx: StageContext): Promise<void> {
   const mounts = planMounts(ctx.config.storage?.filesystems ?? []);
   if (mounts.length === 0) return;
-  const lookup = async (tag: "LABEL" | "UUID", value: string) => {
-    const r = await ctx.system.run("blkid", ["-c", "/dev/null", "-o", "device", "-t", `${tag}=${value}`]);
-    return r.code === 0 ? r.stdout.split("\n").find((l) => l.trim())?.trim() : undefined;
-  };
-  const devices = await ctx.log.op("waiting for filesystem devices", () =>
-    waitForDevices([...new Set(mounts.map((m) => m.device))], lookup, readDeviceTimeoutMs(ctx.system.env)),
+  // A virtiofs share is named by its tag, not a block device: nothing to wait for.
+  const blockDevices = [...new Set(mounts.filter((m) => isBlockDeviceFilesystem(m)).map((m) => m.device))];
+  const devices = blockDevices.length === 0 ? new Map<string, string>() : await ctx.log.op("waiting for filesystem devices", () =>
+    waitForDevices(blockDevices, blkidLookup(ctx.system), readDeviceTimeoutMs(ctx.system.env)),
   );
   for (const m of mounts) {
     const host = join(ctx.root, m.path);
     checkOnlyDirectories(host);
     mkdirNotated(ctx.root, m.path, ctx.state);
-    const device = devices.get(m.device)!;
+    const device = devices.get(m.device) ?? m.device;
     await ctx.log.op(`mounting "${m.device}" at "${host}" with type "${m.format}" and options "${m.options.join(",")}"`, async () =>
       check(await ctx.system.run("mount", buildMountArgs(m, device, host))),
     );

@@ -3,8 +3,9 @@
 // failure leaves as little mounted as possible; what it could not release stays recorded.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { countPathDepth, planMounts } from "../disks/mounts.ts";
+import { planMounts } from "../disks/mounts.ts";
 import type { Stage, StageContext } from "../executor/stage.ts";
+import { cleanPath, pathDepth } from "../system/paths.ts";
 import { check } from "../system/system.ts";
 
 /** Decodes the octal escapes of /proc/self/mountinfo fields. */
@@ -32,7 +33,7 @@ export function umountTargets(ctx: StageContext): string[] {
   }
   return recorded
     .map((p, i) => ({ p, i }))
-    .sort((a, b) => countPathDepth(b.p) - countPathDepth(a.p) || b.i - a.i)
+    .sort((a, b) => pathDepth(cleanPath(b.p)) - pathDepth(cleanPath(a.p)) || b.i - a.i)
     .map(({ p }) => p)
     .filter((p) => current.has(p));
 }

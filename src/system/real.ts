@@ -18,17 +18,18 @@ export async function spawnCollect(argv: readonly string[], opts: RunOptions = {
   return { argv, code, stdout, stderr };
 }
 
-/** The System that acts on this machine. */
-export function realSystem(): System {
+/** The System that acts on this machine; `env` also decides which program runs for a role. */
+export function realSystem(env: Record<string, string | undefined> = process.env): System {
   return {
-    env: process.env,
+    env,
     now: () => Date.now(),
     async run(cmd: CommandName, args: readonly string[], opts?: RunOptions) {
+      const program = commandPath(cmd, env);
       try {
-        return await spawnCollect([commandPath(cmd), ...args], opts);
+        return await spawnCollect([program, ...args], opts);
       } catch (e) {
         // Program not found or not executable: report like a failed command (exit 127).
-        return { argv: [commandPath(cmd), ...args], code: 127, stdout: "", stderr: String((e as Error).message) };
+        return { argv: [program, ...args], code: 127, stdout: "", stderr: String((e as Error).message) };
       }
     },
   };

@@ -28,6 +28,7 @@ import {
 } from "node:fs";
 import { link, symlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { splitPath } from "./paths.ts";
 
 /** Numbers temp files of this process. */
 let tempCounter = 0;
@@ -57,26 +58,6 @@ export class SymlinkLoopError extends Error {
     super(`Cannot resolve path "${path}": too many levels of symbolic links`);
     this.name = "SymlinkLoopError";
   }
-}
-
-/** Splits a config path into its components, dropping empty ones and ".". */
-export function splitPath(path: string): string[] {
-  return path.split("/").filter((c) => c !== "" && c !== ".");
-}
-
-/** Number of components of a normalized absolute path ("/" is 0, "/a/b" is 2). */
-export function pathDepth(path: string): number {
-  return splitPath(path).length;
-}
-
-/** Lexically cleans an absolute path: "/a/./b/../c" → "/a/c"; ".." stops at "/". */
-export function cleanPath(path: string): string {
-  const out: string[] = [];
-  for (const c of splitPath(path)) {
-    if (c === "..") out.pop();
-    else out.push(c);
-  }
-  return "/" + out.join("/");
 }
 
 /** The target root directory and every file operation inside it. */
@@ -344,6 +325,31 @@ export class Root {
     const host = this.resolve(path);
     await link(this.resolve(targetPath), host);
     this.created(host);
+  }
+
+  /**
+   * Runs `fn` once the directory `dir` exists, creating it and its missing parents as mkdirAll
+   * does (mode, owner); when fn fails, the directories created for it are removed again (those
+   * still empty), so a failed write leaves no trace.
+   */
+  async inDirectory<T>(dir: string, fn: () => Promise<T> | T, mode = 0o755, owner?: { uid: number; gid: number }): Promise<T> {
+    const created = this.mkdirAll(dir, mode, owner);
+    try {
+      return await fn();
+    } catch (e) {
+      this.removeCreated(created);
+      throw e;
+    }
+  }
+
+  /** writeFile, with the file's missing parent directories created first (see inDirectory). */
+  writeFileWithParents(
+    path: string,
+    attrs: NodeAttrs,
+    fill: (sink: WriteSink) => Promise<void> | void,
+    opts: { parentMode?: number; parentOwner?: { uid: number; gid: number }; replaceDirectory?: boolean } = {},
+  ): Promise<void> {
+    return this.inDirectory(dirname(path), () => this.writeFile(path, attrs, fill, opts), opts.parentMode, opts.parentOwner);
   }
 
   /**

@@ -132,3 +132,9 @@ export function describeCommand(c: AccountCommand, keys = 0): string {
   if (keys > 0) parts.push(`${keys} SSH key${keys === 1 ? "" : "s"}`);
   return parts.join(", ");
 }
+
+/** The directories of `dirs` (root paths) at or below a home directory. */
+export function directoriesWithin(dirs: readonly string[], home: string): string[] {
+  const base = home.replace(/\/+$/, "") || "/";
+  return dirs.filter((d) => d === base || d.startsWith(base + "/"));
+}

@@ -13,9 +13,9 @@ import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, op
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { runStages, type EngineResult } from "../../src/executor/engine.ts";
-import { Logger } from "../../src/executor/log.ts";
+import { Logger } from "../../src/log/logger.ts";
 import { runPathsIn } from "../../src/executor/paths.ts";
-import type { StageName } from "../../src/executor/stage.ts";
+import type { StageName } from "../../src/executor/names.ts";
 import { realSystem } from "../../src/system/real.ts";
 import type { System } from "../../src/system/system.ts";
 import { parseBlkidExport, parseWipefsFirst } from "../../src/disks/filesystems.ts";

@@ -2,7 +2,7 @@
 import { formatPath, error, warning, type Issue, type IssuePath } from "../issues.ts";
 import { MESSAGES } from "../messages.ts";
 import { SPEC_VERSIONS, type SpecVersion } from "../types.ts";
-import { checkAbsolutePath } from "./go_path.ts";
+import { checkAbsolutePath } from "../../system/paths.ts";
 
 /** Collects issues for one config of one spec version. */
 export class RuleContext {

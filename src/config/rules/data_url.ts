@@ -81,33 +81,39 @@ class DataUrlLexer {
     return this.fail("invalid character after \"data:\"");
   }
 
-  private mediaTypeToken(mustBeKnown: boolean): Step {
+  /**
+   * Reads token characters up to one of `stops`, then gives that character (left unread) to
+   * `onStop`; the end of input or any other character fails with `missing` or `invalid`.
+   */
+  private tokenUntil(stops: string, onStop: (c: string) => Step, missing: string, invalid: string): Step {
     for (;;) {
       const c = this.next();
-      if (c === "/") {
+      if (c !== undefined && stops.includes(c)) {
         this.backup();
-        if (mustBeKnown && !DISCRETE.some((t) => this.text().startsWith(t))) return this.fail(`invalid media type "${this.text()}"`);
-        this.emit();
-        this.next();
-        this.emit();
-        return () => this.subtype();
+        return onStop(c);
       }
-      if (c === undefined) return this.fail("the media type is missing \"/\"");
-      if (!isTokenChar(c)) return this.fail("invalid character in the media type");
+      if (c === undefined) return this.fail(missing);
+      if (!isTokenChar(c)) return this.fail(invalid);
     }
   }
 
+  private mediaTypeToken(mustBeKnown: boolean): Step {
+    const onSlash = (): Step => {
+      if (mustBeKnown && !DISCRETE.some((t) => this.text().startsWith(t))) return this.fail(`invalid media type "${this.text()}"`);
+      this.emit();
+      this.next();
+      this.emit();
+      return () => this.subtype();
+    };
+    return this.tokenUntil("/", onSlash, "the media type is missing \"/\"", "invalid character in the media type");
+  }
+
   private subtype(): Step {
-    for (;;) {
-      const c = this.next();
-      if (c === ";" || c === ",") {
-        this.backup();
-        this.emit();
-        return () => this.afterParamOrSubtype();
-      }
-      if (c === undefined) return this.fail("the media type is incomplete");
-      if (!isTokenChar(c)) return this.fail("invalid character in the media subtype");
-    }
+    const onEnd = (): Step => {
+      this.emit();
+      return () => this.afterParamOrSubtype();
+    };
+    return this.tokenUntil(";,", onEnd, "the media type is incomplete", "invalid character in the media subtype");
   }
 
   private afterParamOrSubtype(): Step {
@@ -129,29 +135,23 @@ class DataUrlLexer {
   }
 
   private paramAttr(): Step {
-    for (;;) {
-      const c = this.next();
+    const onStop = (c: string): Step => {
       if (c === "=") {
-        this.backup();
         this.emit();
         this.next();
         this.emit();
         return () => this.afterParamEqual();
       }
-      if (c === ",") {
-        this.backup();
-        const attr = this.text();
-        if (this.pos > this.start) {
-          if (attr !== "base64") return this.fail(`expected "base64", got "${attr}"`);
-          this.base64 = true;
-          this.emit();
-        }
-        this.next();
-        return this.dataComma();
+      const attr = this.text();
+      if (this.pos > this.start) {
+        if (attr !== "base64") return this.fail(`expected "base64", got "${attr}"`);
+        this.base64 = true;
+        this.emit();
       }
-      if (c === undefined) return this.fail("a parameter is unterminated");
-      if (!isTokenChar(c)) return this.fail("invalid character in a parameter name");
-    }
+      this.next();
+      return this.dataComma();
+    };
+    return this.tokenUntil("=,", onStop, "a parameter is unterminated", "invalid character in a parameter name");
   }
 
   private afterParamEqual(): Step {
@@ -187,18 +187,13 @@ class DataUrlLexer {
   }
 
   private plainValue(): Step {
-    for (;;) {
-      const c = this.next();
-      if (c === ";" || c === ",") {
-        this.backup();
-        const bad = checkPercentEscapes(this.text());
-        if (bad) return this.fail(bad);
-        this.emit();
-        return () => this.afterParamOrSubtype();
-      }
-      if (c === undefined) return this.fail("the comma before the data is missing");
-      if (!isTokenChar(c)) return this.fail("invalid character in a parameter value");
-    }
+    const onEnd = (): Step => {
+      const bad = checkPercentEscapes(this.text());
+      if (bad) return this.fail(bad);
+      this.emit();
+      return () => this.afterParamOrSubtype();
+    };
+    return this.tokenUntil(";,", onEnd, "the comma before the data is missing", "invalid character in a parameter value");
   }
 
   // Called with the "," already consumed.

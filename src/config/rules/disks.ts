@@ -1,7 +1,7 @@
 // Rules for storage.disks (and their partitions), storage.raid and storage.filesystems.
 import type { IssuePath } from "../issues.ts";
 import { MESSAGES } from "../messages.ts";
-import type { Disk, Filesystem, Partition, Raid, Storage } from "../types.ts";
+import { isBlockDeviceFilesystem, type Disk, type Filesystem, type Partition, type Raid, type Storage } from "../types.ts";
 import { byteLength, describeAt, isBlank, type RuleContext } from "./context.ts";
 
 const GUID = /^(|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
@@ -53,11 +53,6 @@ function checkDisk(ctx: RuleContext, at: IssuePath, d: Disk): void {
       if (overlaps) ctx.error([...at, "partitions", o.j], MESSAGES.partitionsOverlap(describeAt([...at, "partitions", p.j])), [[...at, "partitions", p.j]]);
     }
   }
-
-  // Documented as disallowed, but Ignition accepts it (upstream's own tests rely on that).
-  if (parts.some((p) => (p.number ?? 0) === 0) && parts.some((p) => p.shouldExist === false)) {
-    ctx.warning([...at, "partitions"], MESSAGES.partitionZeroWithShouldNotExist());
-  }
 }
 
 function checkPartition(ctx: RuleContext, at: IssuePath, p: Partition): void {
@@ -107,12 +102,20 @@ const LABEL_LIMITS: Record<string, number> = { ext4: 16, btrfs: 256, xfs: 12, sw
 export function allowedFormats(ctx: RuleContext): string[] {
   const formats = ["ext4", "btrfs", "xfs", "vfat", "swap"];
   if (ctx.atLeast("3.3.0")) formats.push("none");
+  if (ctx.atLeast("3.7.0-experimental")) formats.push("virtiofs");
   return formats;
 }
 
+/** Most bytes of a virtiofs tag (the virtio-fs device's limit). */
+const VIRTIOFS_TAG_MAX_BYTES = 36;
+
 function checkFilesystem(ctx: RuleContext, at: IssuePath, f: Filesystem): void {
   if (!isBlank(f.path)) ctx.requireAbsolutePath([...at, "path"], f.path!, "path");
-  ctx.requireAbsolutePath([...at, "device"], f.device ?? "", "device");
+  // A filesystem that is not on a block device (virtiofs, from 3.7.0-experimental) names a tag.
+  const tagged = !isBlockDeviceFilesystem(f) && ctx.atLeast("3.7.0-experimental");
+  if (!tagged) ctx.requireAbsolutePath([...at, "device"], f.device ?? "", "device");
+  else if (isBlank(f.device)) ctx.error([...at, "device"], MESSAGES.pathRequired("device"));
+  else if (byteLength(f.device!) > VIRTIOFS_TAG_MAX_BYTES) ctx.error([...at, "device"], MESSAGES.virtiofsTagTooLong(byteLength(f.device!)));
   if (isBlank(f.format)) {
     const set: string[] = [];
     if (!isBlank(f.path)) set.push("path");
@@ -129,11 +132,18 @@ function checkFilesystem(ctx: RuleContext, at: IssuePath, f: Filesystem): void {
   if (!isBlank(f.label)) {
     if (isBlank(f.format)) {
       ctx.error([...at, "label"], MESSAGES.fsLabelNeedsFormat());
+    } else if (tagged) {
+      ctx.error([...at, "label"], MESSAGES.fsLabelNotSupported(f.format!));
     } else {
       const max = LABEL_LIMITS[f.format!];
       const bytes = byteLength(f.label!);
       if (max !== undefined && bytes > max) ctx.error([...at, "label"], MESSAGES.fsLabelTooLong(f.format!, max, bytes));
     }
+  }
+  if (tagged) {
+    if (!isBlank(f.uuid)) ctx.error([...at, "uuid"], MESSAGES.fsUuidNeedsBlockDevice(f.format!));
+    if (f.wipeFilesystem === true) ctx.error([...at, "wipeFilesystem"], MESSAGES.fsWipeNeedsBlockDevice(f.format!));
+    if ((f.options ?? []).length > 0) ctx.error([...at, "options"], MESSAGES.fsOptionsNeedBlockDevice(f.format!));
   }
 }
 

@@ -2,9 +2,9 @@
 // overwrite, link targets, nodes created through links of the same config, hard links.
 import type { IssuePath } from "../issues.ts";
 import { MESSAGES } from "../messages.ts";
-import type { Link, NodeUser, Storage } from "../types.ts";
+import { SPECIAL_MODE_BITS_SINCE, type Link, type NodeUser, type Storage } from "../types.ts";
 import { describeAt, isBlank, type RuleContext } from "./context.ts";
-import { cleanPath, joinPath } from "./go_path.ts";
+import { cleanPath, joinPath } from "../../system/paths.ts";
 import { checkResource } from "./resource.ts";
 
 type Owner = NodeUser | null | undefined;
@@ -63,7 +63,7 @@ function checkNodeBasics(ctx: RuleContext, path: IssuePath, nodePath: string | n
 function checkMode(ctx: RuleContext, path: IssuePath, mode: number | null | undefined): void {
   if (mode === undefined || mode === null) return;
   if (mode < 0 || mode > 0o7777) ctx.error(path, MESSAGES.modeOutOfRange(mode));
-  else if ((mode & 0o7000) !== 0 && !ctx.atLeast("3.6.0")) ctx.warning(path, MESSAGES.modeSpecialBits(mode, ctx.version));
+  else if ((mode & 0o7000) !== 0 && !ctx.atLeast(SPECIAL_MODE_BITS_SINCE)) ctx.warning(path, MESSAGES.modeSpecialBits(mode, ctx.version));
 }
 
 function checkLink(ctx: RuleContext, path: IssuePath, l: Link, dirPaths: ReadonlySet<string>): void {

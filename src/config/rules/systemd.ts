@@ -4,7 +4,7 @@ import type { IssuePath } from "../issues.ts";
 import { MESSAGES, quote } from "../messages.ts";
 import type { Config, Unit } from "../types.ts";
 import { isBlank, type RuleContext } from "./context.ts";
-import { pathExtension } from "./go_path.ts";
+import { pathExtension } from "../../system/paths.ts";
 import { hasInstallSection, parseUnitContents } from "./unit_file.ts";
 
 const UNIT_TYPES = [".service", ".socket", ".device", ".mount", ".automount", ".swap", ".target", ".path", ".timer", ".snapshot", ".slice", ".scope"];

@@ -1,58 +1,41 @@
 // Ignition config spec 3.0.0: the structural schema every later 3.x version extends.
 // Every optional leaf accepts null, which means "unset" as in Ignition. Objects are strict so
-// unknown keys surface as issues (reported as warnings by parse.ts, as Ignition does).
-import { z } from "zod";
+// unknown keys surface as issues (reported as warnings by parse.ts, as Ignition does). Struct
+// names, entry keys and list merging are declared with the constructors of declare.ts.
+import type { z } from "zod";
+import { appendList, bool, groupList, int, list, opt, str, struct } from "./declare.ts";
 
-// zod compiles a fast path for each object schema with `new Function` on first use. A config
-// is parsed once per process, so compiling costs more than it saves: parse without it.
-z.config({ jitless: true });
+export const verification = struct("Verification", { hash: opt(str) });
 
-/** An optional value of type T: absent and null both mean unset. */
-export const opt = <T extends z.ZodType>(t: T) => t.nullish();
-/** A list that may be absent or null (null means empty). */
-export const list = <T extends z.ZodType>(t: T) => z.array(t).nullish();
-
-export const int = z.number().int();
-export const str = z.string();
-export const bool = z.boolean();
-
-export const verification = z.strictObject({ hash: opt(str) });
-
-export const resource = z.strictObject({
-  source: opt(str),
-  verification: opt(verification),
-});
+const referenceShape = { source: opt(str), verification: opt(verification) };
 
 /** File contents in 3.0 already carry compression (other resources gain it in 3.1). */
-export const fileContents = resource.extend({ compression: opt(str) });
+export const fileContents = struct("FileContents", { ...referenceShape, compression: opt(str) });
+export const configReference = struct("ConfigReference", referenceShape, { key: ["source"] });
+export const caReference = struct("CaReference", referenceShape, { key: ["source"] });
 
-export const configReference = resource;
-
-export const ignitionConfig = z.strictObject({
+export const ignitionConfig = struct("IgnitionConfig", {
   merge: list(configReference),
   replace: opt(configReference),
 });
 
-export const caReference = resource;
+export const tls = struct("TLS", { certificateAuthorities: list(caReference) });
+export const security = struct("Security", { tls: opt(tls) });
 
-export const security = z.strictObject({
-  tls: opt(z.strictObject({ certificateAuthorities: list(caReference) })),
-});
-
-export const timeouts = z.strictObject({
+export const timeouts = struct("Timeouts", {
   httpResponseHeaders: opt(int),
   httpTotal: opt(int),
 });
 
-export const ignition = z.strictObject({
+export const ignition = struct("Ignition", {
   version: opt(str),
   config: opt(ignitionConfig),
   security: opt(security),
   timeouts: opt(timeouts),
 });
 
-export const nodeUser = z.strictObject({ id: opt(int), name: opt(str) });
-export const nodeGroup = z.strictObject({ id: opt(int), name: opt(str) });
+export const nodeUser = struct("NodeUser", { id: opt(int), name: opt(str) });
+export const nodeGroup = struct("NodeGroup", { id: opt(int), name: opt(str) });
 
 const nodeShape = {
   path: opt(str),
@@ -60,100 +43,93 @@ const nodeShape = {
   user: opt(nodeUser),
   group: opt(nodeGroup),
 };
+const byPath = { key: ["path"] };
 
-export const file = z.strictObject({
-  ...nodeShape,
-  mode: opt(int),
-  contents: opt(fileContents),
-  append: list(fileContents),
-});
+export const file = struct("File", { ...nodeShape, mode: opt(int), contents: opt(fileContents), append: appendList(fileContents) }, byPath);
+export const directory = struct("Directory", { ...nodeShape, mode: opt(int) }, byPath);
+export const link = struct("Link", { ...nodeShape, target: opt(str), hard: opt(bool) }, byPath);
 
-export const directory = z.strictObject({ ...nodeShape, mode: opt(int) });
+export const partition = struct(
+  "Partition",
+  {
+    label: opt(str),
+    number: opt(int),
+    sizeMiB: opt(int),
+    startMiB: opt(int),
+    typeGuid: opt(str),
+    guid: opt(str),
+    wipePartitionEntry: opt(bool),
+    shouldExist: opt(bool),
+  },
+  { key: ["number", "label"] },
+);
 
-export const link = z.strictObject({ ...nodeShape, target: opt(str), hard: opt(bool) });
+export const disk = struct("Disk", { device: opt(str), wipeTable: opt(bool), partitions: list(partition) }, { key: ["device"] });
 
-export const partition = z.strictObject({
-  label: opt(str),
-  number: opt(int),
-  sizeMiB: opt(int),
-  startMiB: opt(int),
-  typeGuid: opt(str),
-  guid: opt(str),
-  wipePartitionEntry: opt(bool),
-  shouldExist: opt(bool),
-});
+export const raid = struct(
+  "Raid",
+  { name: opt(str), level: opt(str), devices: list(str), spares: opt(int), options: appendList(str) },
+  { key: ["name"] },
+);
 
-export const disk = z.strictObject({
-  device: opt(str),
-  wipeTable: opt(bool),
-  partitions: list(partition),
-});
+export const filesystem = struct(
+  "Filesystem",
+  {
+    device: opt(str),
+    format: opt(str),
+    wipeFilesystem: opt(bool),
+    label: opt(str),
+    uuid: opt(str),
+    options: appendList(str),
+    path: opt(str),
+  },
+  { key: ["device"] },
+);
 
-export const raid = z.strictObject({
-  name: opt(str),
-  level: opt(str),
-  devices: list(str),
-  spares: opt(int),
-  options: list(str),
-});
-
-export const filesystem = z.strictObject({
-  device: opt(str),
-  format: opt(str),
-  wipeFilesystem: opt(bool),
-  label: opt(str),
-  uuid: opt(str),
-  options: list(str),
-  path: opt(str),
-});
-
-export const storage = z.strictObject({
+export const storage = struct("Storage", {
   disks: list(disk),
   raid: list(raid),
   filesystems: list(filesystem),
-  files: list(file),
-  directories: list(directory),
-  links: list(link),
+  files: groupList(file, "node"),
+  directories: groupList(directory, "node"),
+  links: groupList(link, "node"),
 });
 
-export const dropin = z.strictObject({ name: opt(str), contents: opt(str) });
+export const dropin = struct("Dropin", { name: opt(str), contents: opt(str) }, { key: ["name"] });
 
-export const unit = z.strictObject({
-  name: opt(str),
-  enabled: opt(bool),
-  mask: opt(bool),
-  contents: opt(str),
-  dropins: list(dropin),
-});
+export const unit = struct(
+  "Unit",
+  { name: opt(str), enabled: opt(bool), mask: opt(bool), contents: opt(str), dropins: list(dropin) },
+  { key: ["name"] },
+);
 
-export const systemd = z.strictObject({ units: list(unit) });
+export const systemd = struct("Systemd", { units: list(unit) });
 
-export const user = z.strictObject({
-  name: opt(str),
-  passwordHash: opt(str),
-  sshAuthorizedKeys: list(str),
-  uid: opt(int),
-  gecos: opt(str),
-  homeDir: opt(str),
-  noCreateHome: opt(bool),
-  primaryGroup: opt(str),
-  groups: list(str),
-  noUserGroup: opt(bool),
-  noLogInit: opt(bool),
-  shell: opt(str),
-  system: opt(bool),
-});
+export const user = struct(
+  "PasswdUser",
+  {
+    name: opt(str),
+    passwordHash: opt(str),
+    sshAuthorizedKeys: list(str),
+    uid: opt(int),
+    gecos: opt(str),
+    homeDir: opt(str),
+    noCreateHome: opt(bool),
+    primaryGroup: opt(str),
+    groups: list(str),
+    noUserGroup: opt(bool),
+    noLogInit: opt(bool),
+    shell: opt(str),
+    system: opt(bool),
+  },
+  { key: ["name"] },
+);
 
-export const group = z.strictObject({
-  name: opt(str),
-  gid: opt(int),
-  passwordHash: opt(str),
-  system: opt(bool),
-});
+export const group = struct("PasswdGroup", { name: opt(str), gid: opt(int), passwordHash: opt(str), system: opt(bool) }, { key: ["name"] });
 
-export const passwd = z.strictObject({ users: list(user), groups: list(group) });
+export const passwd = struct("Passwd", { users: list(user), groups: list(group) });
 
-export const config = z.strictObject({
+export const config = struct("Config", {
   ignition: opt(ignition),
   storage: opt(storage),
   systemd: opt(systemd),

@@ -1,11 +1,11 @@
 // Ignition config spec 3.5.0: adds IBM CEX-backed LUKS volumes.
-import { z } from "zod";
+import type { z } from "zod";
 import * as v34 from "./v3_4.ts";
-import { bool, opt } from "./v3_0.ts";
+import { bool, extend, list, opt, struct } from "./declare.ts";
 
-export const cex = z.strictObject({ enabled: opt(bool) });
-export const luks = v34.luks.extend({ cex: opt(cex) });
-export const storage = v34.storage.extend({ luks: opt(luks.array()) });
+export const cex = struct("Cex", { enabled: opt(bool) });
+export const luks = extend(v34.luks, { cex: opt(cex) });
+export const storage = extend(v34.storage, { luks: list(luks) });
 
-export const config = v34.config.extend({ storage: opt(storage) });
+export const config = extend(v34.config, { storage: opt(storage) });
 export type Config = z.infer<typeof config>;

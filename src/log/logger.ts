@@ -1,7 +1,6 @@
 // Operation logging: every host action is an operation with [started]/[finished]/[failed],
 // a sequence number and a duration. Lines carry journal priorities (<N>) when asked to,
-// so the initramfs's journal keeps the levels. Never pass secrets in messages.
-
+// so the initramfs's journal keeps the levels. Never pass secrets in messages (see redact.ts).
 import { writeSync } from "node:fs";
 
 export type Level = "crit" | "err" | "warning" | "notice" | "info" | "debug";
@@ -91,23 +90,5 @@ export class Logger {
       this.error(`op(${seq}): [failed]   ${name}: ${error}`);
       throw e;
     }
-  }
-}
-
-/** Replaces credentials in a URL and hides data: payloads, for logging. */
-export function redactUrl(url: string): string {
-  if (url.startsWith("data:")) return "data:<redacted>";
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = u.username ? "REDACTED" : "";
-      u.password = u.password ? "REDACTED" : "";
-    }
-    for (const k of [...u.searchParams.keys()]) {
-      if (/token|sig|key|secret|password|credential/i.test(k)) u.searchParams.set(k, "REDACTED");
-    }
-    return u.toString();
-  } catch {
-    return url.length > 64 ? url.slice(0, 32) + "…" : url;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { checkAbsolutePath, cleanPath, joinPath, pathExtension } from "./go_path.ts";
+import { checkAbsolutePath, cleanPath, joinPath, pathDepth, pathExtension } from "./paths.ts";
 
 describe("cleanPath()", () => {
   const cases: [string, string][] = [
@@ -12,10 +12,22 @@ describe("cleanPath()", () => {
     ["/../foo", "/foo"],
     ["a/../../b", "../b"],
     ["./", "."],
+    ["/a/./b/../c", "/a/c"],
+    ["/../../etc", "/etc"],
+    ["//a//b/", "/a/b"],
+    ["../x/../y", "../y"],
   ];
   for (const [input, want] of cases) {
     test(`cleanPath() turns ${JSON.stringify(input)} into ${JSON.stringify(want)}`, () => expect(cleanPath(input)).toBe(want));
   }
+});
+
+describe("pathDepth()", () => {
+  test.each([
+    ["/", 0],
+    ["/a", 1],
+    ["/a/b", 2],
+  ])("pathDepth() counts %p as %p components", (path, want) => expect(pathDepth(path)).toBe(want));
 });
 
 describe("joinPath()", () => {

@@ -1,14 +1,16 @@
-// The kernel command line provider, consulted first on every platform (as Ignition does):
-// nexus.config.url= (alias ignition.config.url=) names a resource of any supported scheme;
+// The config named on the kernel command line: the provider consulted first on every platform
+// (as Ignition does). nexus.config.url= (alias ignition.config.url=) names a resource of any
+// supported scheme;
 // nexus.config.device= + nexus.config.path= (aliases ignition.config.*) name a filesystem, by
 // label or device path, and a file on it, which is mounted read-only just long enough to read.
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rmdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, normalize } from "node:path";
-import { redactUrl } from "../executor/log.ts";
+import { join } from "node:path";
+import { blkidLookup, labelPath, waitForDevices } from "../disks/devices.ts";
+import { redactUrl } from "../log/redact.ts";
+import { cleanPath } from "../system/paths.ts";
 import { check } from "../system/system.ts";
-import { getKernelArg } from "./cmdline.ts";
+import { getKernelArg } from "./kernel_args.ts";
 import { found, none, type Provider, type ProviderContext } from "./types.ts";
 
 /** Kernel arguments naming the config, each with its Ignition alias. */
@@ -18,8 +20,6 @@ export const CONFIG_DEVICE_ARGS = ["nexus.config.device", "ignition.config.devic
 /** Kernel arguments naming the config file on that device. */
 export const CONFIG_PATH_ARGS = ["nexus.config.path", "ignition.config.path"];
 
-/** Poll interval while waiting for a config device to appear. */
-const DEVICE_POLL_MS = 250;
 
 /** The config named on the kernel command line, if any. */
 export const cmdlineProvider: Provider = {
@@ -42,21 +42,11 @@ export const cmdlineProvider: Provider = {
 
 /** Resolves a label (or a /dev path) to a device node, waiting up to ctx.deviceWaitMs for it. */
 export async function waitForDevice(ctx: ProviderContext, device: string): Promise<string> {
-  const deadline = performance.now() + ctx.deviceWaitMs;
-  for (;;) {
-    if (device.startsWith("/")) {
-      if (existsSync(device)) return device;
-    } else {
-      const link = `/dev/disk/by-label/${device}`;
-      if (existsSync(link)) return link;
-      const r = await ctx.system.run("blkid", ["-L", device]);
-      const dev = r.stdout.trim();
-      if (r.code === 0 && dev) return dev;
-    }
-    if (performance.now() >= deadline) {
-      throw new Error(`Cannot find config device "${device}": not present after ${ctx.deviceWaitMs / 1000} s`);
-    }
-    await Bun.sleep(DEVICE_POLL_MS);
+  const path = device.startsWith("/") ? device : labelPath(device);
+  try {
+    return (await waitForDevices([path], blkidLookup(ctx.system), ctx.deviceWaitMs)).get(path)!;
+  } catch (e) {
+    throw new Error(`Cannot find config device "${device}": not present after ${ctx.deviceWaitMs / 1000} s`, { cause: e });
   }
 }
 
@@ -67,7 +57,7 @@ async function readFromDevice(ctx: ProviderContext, device: string, path: string
   try {
     await ctx.log.op(`mounting "${dev}" read-only at "${mnt}"`, async () => check(await ctx.system.run("mount", ["-o", "ro", dev, mnt])));
     try {
-      const file = join(mnt, normalize("/" + path));
+      const file = join(mnt, cleanPath("/" + path));
       try {
         return new Uint8Array(await readFile(file));
       } catch (e) {

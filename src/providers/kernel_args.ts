@@ -1,4 +1,4 @@
-// The kernel command line: read from /proc/cmdline (HOST_PATHS.cmdline, NEXUS_PATH_CMDLINE, or
+// The kernel's arguments: the command line read from /proc/cmdline (HOST_PATHS.cmdline, NEXUS_PATH_CMDLINE, or
 // IGNITION_KERNEL_CMDLINE_PATH as the corpus sets it) and split the way the kernel does:
 // whitespace separates arguments, double quotes group, the first "=" splits name and value.
 import { readFile } from "node:fs/promises";

@@ -1,5 +1,6 @@
-// Slash-separated path helpers with the exact semantics Ignition's validation relies on
-// (Go's `path` package): lexical cleaning, joining and extensions. Pure string functions.
+// Slash-separated path helpers with the semantics of Go's `path` package, which Ignition's
+// validation and its path handling rely on: the one path cleaner of the tree, joining,
+// extensions, components and depth. Pure string functions.
 
 /** Lexically simplifies a slash path: no empty, "." or resolvable ".." segments. */
 export function cleanPath(p: string): string {
@@ -18,6 +19,16 @@ export function cleanPath(p: string): string {
   const joined = out.join("/");
   if (rooted) return "/" + joined;
   return joined === "" ? "." : joined;
+}
+
+/** The components of a path, without empty ones and "." (".." kept: see cleanPath). */
+export function splitPath(path: string): string[] {
+  return path.split("/").filter((c) => c !== "" && c !== ".");
+}
+
+/** The number of components of a clean absolute path ("/" is 0, "/a/b" is 2). */
+export function pathDepth(path: string): number {
+  return splitPath(path).length;
 }
 
 /** Joins non-empty elements with "/" and cleans the result ("" when all are empty). */

@@ -1,8 +1,10 @@
 // Config documents as users hand them to nexus-init: Ignition JSON, or Butane YAML translated in
-// memory. Every reader of configs (validate, apply, plan, the providers) goes through here.
-import { parseConfig, type Issue, type ParseOptions, type ParseResult } from "../config/index.ts";
+// memory. Every reader of configs (validate, apply, plan, the fetch stages) goes through here.
+import { formatIssue, parseConfig, type Config, type Issue, type ParseOptions, type ParseResult, type SpecVersion } from "../config/index.ts";
 import { looksLikeProgram, PROGRAM_REFUSAL } from "../config/program.ts";
-import { isButane, reportToIssues, translateButane } from "./index.ts";
+import { isButane, reportToIssues, translateButane } from "../butane/index.ts";
+import type { Logger } from "../log/logger.ts";
+import { rememberParsed } from "./parse_cache.ts";
 
 export interface AnyConfigOptions extends ParseOptions {
   /** Directory Butane `local:` references are read from. */
@@ -22,22 +24,25 @@ function isNotJson(text: string): boolean {
   }
 }
 
-/** The last document parsed, so the same bytes read again in one process are parsed once. */
-let last: { key: string; text: string; result: AnyConfigResult } | null = null;
-
 /**
  * Parses a config document: JSON is tried first, then YAML with a `variant` key (Butane), whose
- * issues point at YAML lines. Never throws on bad input. `apply` reads its config once to
- * validate it and again through the file platform: the second call with the same text and
- * options returns the same result, which callers must treat as read-only.
+ * issues point at YAML lines. Never throws on bad input. The same text with the same options
+ * parsed again in one process (apply validates, then the file platform reads it) gives the same
+ * result, which callers must treat as read-only.
  */
 export function parseAnyConfig(input: string | Uint8Array, opts: AnyConfigOptions = {}): AnyConfigResult {
   const text = typeof input === "string" ? input : new TextDecoder().decode(input);
-  const key = `${opts.strict === true}\0${opts.filesDir ?? ""}`;
-  if (last && last.key === key && last.text === text) return last.result;
-  const result = parseText(text, opts);
-  last = { key, text, result };
-  return result;
+  return rememberParsed("document", [opts.strict === true, opts.filesDir, text], () => parseText(text, opts));
+}
+
+/** Parses one config document; throws with every error (never the document) when it is invalid. */
+export function parseOrThrow(raw: Uint8Array, what: string, log: Logger): { config: Config; version: SpecVersion } {
+  const r = parseAnyConfig(raw);
+  for (const i of r.issues) if (i.severity !== "error") log.warn(`${what}: ${formatIssue(i)}`);
+  if (!r.ok) {
+    throw new Error(`Cannot parse ${what}: ${r.issues.filter((i) => i.severity === "error").map(formatIssue).join("; ")}`);
+  }
+  return { config: r.config, version: r.version };
 }
 
 function parseText(text: string, opts: AnyConfigOptions): AnyConfigResult {

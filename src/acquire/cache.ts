@@ -1,20 +1,19 @@
 // The rendered config the fetch stages cache in the run directory: later stages read it back,
-// in the same process (`apply`) or in later `run --stage` calls at boot. Within one process
-// the config last written or read at a path is remembered with the file's identity (device,
-// inode, size, change time), so one `apply` parses the cached JSON — a megabyte for a large
-// fleet config — once rather than once per stage. Configs handed out are shared: treat them as
-// read-only.
+// in the same process (`apply`) or in later `run --stage` calls at boot. Within one process a
+// config written or read at a path is remembered with the file's identity (device, inode,
+// size, change time) in the parse cache, so it is parsed once rather than once per stage.
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Config } from "../config/types.ts";
-
-const remembered = new Map<string, { identity: string; config: Config }>();
+import { forgetParsed, rememberAs, rememberParsed } from "./parse_cache.ts";
 
 /** What identifies one version of a file, or null when there is none. */
 function identityOf(path: string): string | null {
   const st = statSync(path, { throwIfNoEntry: false, bigint: true });
   return st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : null;
 }
+
+const slotOf = (path: string) => `config cache ${path}`;
 
 /** Writes the rendered config atomically (temp file and rename), readable by root only. */
 export function writeConfigCache(path: string, config: Config): void {
@@ -25,19 +24,21 @@ export function writeConfigCache(path: string, config: Config): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    remembered.delete(path);
-    throw e;
+    forgetParsed(slotOf(path));
+    throw new Error(`Cannot cache the rendered config "${path}": ${(e as Error).message}`, { cause: e });
   }
   const identity = identityOf(path);
-  if (identity) remembered.set(path, { identity, config });
+  if (identity) rememberAs(slotOf(path), [identity], config);
 }
 
 /** The cached config, or null when no fetch stage has cached one yet. */
 export function readConfigCache(path: string): Config | null {
   const identity = identityOf(path);
   if (!identity) return null;
-  const known = remembered.get(path);
-  if (known?.identity === identity) return known.config;
+  return rememberParsed(slotOf(path), [identity], () => parseCached(path));
+}
+
+function parseCached(path: string): Config | null {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -45,12 +46,9 @@ export function readConfigCache(path: string): Config | null {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw new Error(`Cannot read the cached config "${path}": ${(e as Error).message}`, { cause: e });
   }
-  let config: Config;
   try {
-    config = JSON.parse(text) as Config;
+    return JSON.parse(text) as Config;
   } catch (e) {
     throw new Error(`Cannot read the cached config "${path}": not valid JSON`, { cause: e });
   }
-  remembered.set(path, { identity, config });
-  return config;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { getKernelArg, parseKernelArgs } from "./cmdline.ts";
+import { getKernelArg, parseKernelArgs } from "./kernel_args.ts";
 
 describe("parseKernelArgs()", () => {
   const cases: [string, string, [string, string | null][]][] = [

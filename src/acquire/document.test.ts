@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseAnyConfig } from "./accept.ts";
+import { parseAnyConfig } from "./document.ts";
 
 describe("parseAnyConfig()", () => {
   test("parseAnyConfig() reads Ignition JSON as before", () => {

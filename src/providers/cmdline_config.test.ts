@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Logger } from "../executor/log.ts";
+import { Logger } from "../log/logger.ts";
 import { createFetcher } from "../resource/index.ts";
 import { realSystem } from "../system/real.ts";
-import { parseKernelArgs } from "./cmdline.ts";
-import { cmdlineProvider } from "./kernel_cmdline.ts";
+import { parseKernelArgs } from "./kernel_args.ts";
+import { cmdlineProvider } from "./cmdline_config.ts";
 import type { ProviderContext } from "./types.ts";
 
 // A real labelled ext4 filesystem on a loop device, read by the device provider with the real
