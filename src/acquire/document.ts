@@ -2,6 +2,7 @@
 // memory. Every reader of configs (validate, apply, plan, the fetch stages) goes through here.
 import { formatIssue, parseConfig, type Config, type Issue, type ParseOptions, type ParseResult, type SpecVersion } from "../config/index.ts";
 import { looksLikeProgram, PROGRAM_REFUSAL } from "../config/program.ts";
+import { formatIgnitionJson } from "../butane/emit.ts";
 import { isButane, reportToIssues, translateButane } from "../butane/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { rememberParsed } from "./parse_cache.ts";
@@ -24,6 +25,20 @@ function isNotJson(text: string): boolean {
   }
 }
 
+/** Parse results whose issues were shown to the user already. */
+const reported = new WeakSet<AnyConfigResult>();
+
+/**
+ * The issues of a parse result not shown yet, marking them shown. `apply` and `plan` print a
+ * config's issues, then the engine reads the same bytes again through the file platform (the
+ * same cached result): its fetch stage must not print them a second time.
+ */
+export function takeUnreportedIssues(result: AnyConfigResult): readonly Issue[] {
+  if (reported.has(result)) return [];
+  reported.add(result);
+  return result.issues;
+}
+
 /**
  * Parses a config document: JSON is tried first, then YAML with a `variant` key (Butane), whose
  * issues point at YAML lines. Never throws on bad input. The same text with the same options
@@ -38,7 +53,8 @@ export function parseAnyConfig(input: string | Uint8Array, opts: AnyConfigOption
 /** Parses one config document; throws with every error (never the document) when it is invalid. */
 export function parseOrThrow(raw: Uint8Array, what: string, log: Logger): { config: Config; version: SpecVersion } {
   const r = parseAnyConfig(raw);
-  for (const i of r.issues) if (i.severity !== "error") log.warn(`${what}: ${formatIssue(i)}`);
+  // Warnings once: apply and plan have printed those of the config they were given.
+  for (const i of takeUnreportedIssues(r)) if (i.severity !== "error") log.warn(`${what}: ${formatIssue(i)}`);
   if (!r.ok) {
     throw new Error(`Cannot parse ${what}: ${r.issues.filter((i) => i.severity === "error").map(formatIssue).join("; ")}`);
   }
@@ -60,12 +76,14 @@ function parseButane(text: string, opts: AnyConfigOptions): AnyConfigResult {
   const t = translateButane(text, { filesDir: opts.filesDir, strict: opts.strict });
   const issues: Issue[] = reportToIssues(t.report);
   if (!t.ok) {
-    if (!issues.some((i) => i.severity === "error")) issues.push({ severity: "error", path: [], message: t.fatal });
+    if (!issues.some((i) => i.severity === "error")) {
+      issues.push({ severity: "error", path: [], message: t.fatal, ...(t.at ? { line: t.at.line, column: t.at.col } : {}) });
+    }
     return { ok: false, issues, format: "butane" };
   }
   // Butane already ran Ignition's validation on its output and reported it against the YAML;
   // parsing the generated JSON again yields the internal model (and catches anything else).
-  const r = parseConfig(JSON.stringify(t.ignition), opts);
+  const r = parseConfig(formatIgnitionJson(t.ignition), opts);
   const extra = r.issues.filter((i) => i.severity === "error").map(({ line: _l, column: _c, ...i }) => i);
   if (!r.ok) return { ok: false, issues: [...issues, ...extra], format: "butane" };
   return { ...r, issues, format: "butane" };

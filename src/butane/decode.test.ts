@@ -52,9 +52,18 @@ describe("decodeConfig()", () => {
     expect(d.ok && d.value).toEqual({ passwd: { users: [{ name: "a", uid: 1, shell: "/bin/sh" }] } });
   });
 
-  test("decodeConfig() fails on a field set twice", () => {
+  test("decodeConfig() fails on a key written twice, known to the schema or not, as go-yaml does", () => {
     const d = decode("storage:\n  files:\n    - path: /a\n      path: /b\n");
-    expect(d).toEqual({ ok: false, message: "yaml: unmarshal errors:\n  line 4: field path already set in type v0_5.File" });
+    expect(d).toEqual({ ok: false, message: 'yaml: unmarshal errors:\n  line 4: mapping key "path" already defined at line 3', at: { line: 4, col: 7 } });
+    const unknown = decode("storage:\n  files:\n    - path: /a\n      x: 1\n      x: 2\n");
+    expect(unknown.ok ? "" : unknown.message).toBe('yaml: unmarshal errors:\n  line 5: mapping key "x" already defined at line 4');
+  });
+
+  test("decodeConfig() keeps integers beyond 2^53 exact and refuses those beyond int64", () => {
+    const d = decode("storage:\n  files:\n    - path: /a\n      mode: 9007199254740993\n");
+    expect(d.ok && (d.value.storage as { files: { mode: unknown }[] }).files[0]!.mode).toBe(9007199254740993n);
+    const big = decode("storage:\n  files:\n    - mode: 18446744073709551615\n");
+    expect(big.ok ? "" : big.message).toBe("yaml: unmarshal errors:\n  line 3: cannot unmarshal !!int `1844674...` into int");
   });
 
   const typeErrors: [string, string, string][] = [
@@ -66,7 +75,7 @@ describe("decodeConfig()", () => {
   ];
   for (const [what, text, message] of typeErrors) {
     test(`decodeConfig() fails on ${what}`, () => {
-      expect(decode(text)).toEqual({ ok: false, message: `yaml: unmarshal errors:\n  ${message}` });
+      expect(decode(text)).toMatchObject({ ok: false, message: `yaml: unmarshal errors:\n  ${message}` });
     });
   }
 

@@ -7,17 +7,20 @@ import type { FieldType, Obj, StructType } from "./schema.ts";
 import { derefYaml, type YamlMap, type YamlNode } from "./yaml.ts";
 
 /** A decoded config with its warnings, or go-yaml's fatal error text. */
-export type DecodeResult = { ok: true; value: Obj; warnings: PendingEntry[] } | { ok: false; message: string };
+export type DecodeResult =
+  | { ok: true; value: Obj; warnings: PendingEntry[] }
+  | { ok: false; message: string; at?: { line: number; col: number } };
 
 /** Decodes `root` as `type`; `pkg` prefixes Go-style type names in error messages. */
 export function decodeConfig(root: YamlNode | null, type: StructType, pkg: string): DecodeResult {
   const d = new Decoder(pkg);
   try {
     const value = root ? (d.decodeStruct(type, root, root, []) ?? {}) : {};
-    if (d.terrors.length > 0) return { ok: false, message: `yaml: unmarshal errors:\n  ${d.terrors.join("\n  ")}` };
+    if (d.terrors.length > 0) return { ok: false, message: `yaml: unmarshal errors:\n  ${d.terrors.join("\n  ")}`, at: d.firstAt };
     return { ok: true, value, warnings: d.warnings };
   } catch (e) {
-    if (e instanceof TagMismatchError || e instanceof MergeError) return { ok: false, message: `yaml: ${e.message}` };
+    if (e instanceof TagMismatchError) return { ok: false, message: `yaml: ${e.message}`, at: { line: e.line, col: 1 } };
+    if (e instanceof MergeError) return { ok: false, message: `yaml: ${e.message}` };
     throw e;
   }
 }
@@ -29,6 +32,8 @@ const CONTEXT_MISMATCH = (path: ConfigPath) =>
 
 class Decoder {
   readonly terrors: string[] = [];
+  /** Where the first type error is. */
+  firstAt?: { line: number; col: number };
   readonly warnings: PendingEntry[] = [];
   constructor(private readonly pkg: string) {}
 
@@ -57,7 +62,29 @@ class Decoder {
       shownTag ??= shortTag(resolveScalar(n));
       shown = n.value.length > 10 ? ` \`${n.value.slice(0, 7)}...\`` : ` \`${n.value}\``;
     }
-    this.terrors.push(`line ${n.line}: cannot unmarshal ${shownTag}${shown} into ${this.typeName(t)}`);
+    this.typeError(n, `cannot unmarshal ${shownTag}${shown} into ${this.typeName(t)}`);
+  }
+
+  private typeError(at: YamlNode, text: string): void {
+    this.firstAt ??= { line: at.line, col: at.col };
+    this.terrors.push(`line ${at.line}: ${text}`);
+  }
+
+  /** go-yaml refuses a mapping (any mapping, whatever it decodes into) with a key written twice. */
+  private hasDuplicateKeys(map: YamlMap): boolean {
+    const id = (k: YamlNode) => `${k.kind}\0${k.kind === "scalar" ? k.value : k.kind === "alias" ? k.name : ""}`;
+    const ids = map.pairs.map((p) => id(p.key));
+    if (new Set(ids).size === ids.length) return false;
+    // Every pair of equal keys, as go-yaml lists them.
+    for (let i = 0; i < ids.length; i++) {
+      for (let j = i + 1; j < ids.length; j++) {
+        if (ids[i] !== ids[j]) continue;
+        const k = map.pairs[j]!.key;
+        const shown = k.kind === "scalar" ? k.value : k.kind === "alias" ? k.name : "";
+        this.typeError(k, `mapping key ${JSON.stringify(shown)} already defined at line ${map.pairs[i]!.key.line}`);
+      }
+    }
+    return true;
   }
 
   private isNull(n: YamlNode): boolean {
@@ -119,7 +146,7 @@ class Decoder {
     // Butane's unused-key check wants a mapping at every struct it visits; an alias or a null
     // written there is a leaf to it.
     if (ctx && ctx.kind !== "map") this.warnings.push(warningAt(path, CONTEXT_MISMATCH(path)));
-    if (n.kind !== "map") return undefined;
+    if (n.kind !== "map" || this.hasDuplicateKeys(n)) return undefined;
     const out: Obj = {};
     const byName = new Map(inputFields(st).map((f) => [f.yaml, f]));
     const done = new Set<string>();
@@ -145,7 +172,7 @@ class Decoder {
       const field = byName.get(name);
       if (!field) continue;
       if (done.has(name)) {
-        this.terrors.push(`line ${key.line}: field ${name} already set in type ${this.pkg}.${st.name}`);
+        this.typeError(key, `field ${name} already set in type ${this.pkg}.${st.name}`);
         continue;
       }
       done.add(name);

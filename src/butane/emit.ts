@@ -3,6 +3,27 @@
 // value fields printed with their zero value, and empty objects and lists left out.
 import { ignitionFields, type FieldType, type Obj, type StructType } from "./schema.ts";
 
+// Integers beyond 2^53 are bigints (go-yaml decodes them exactly); JSON.stringify cannot print
+// them, so they pass through as strings with a marker no config can guess.
+const BIG = `bigint-${crypto.randomUUID()}:`;
+const BIG_RE = new RegExp(`"${BIG}(-?\\d+)"`, "g");
+
+/**
+ * Serializes like Go's encoding/json, as Butane prints its output: `<`, `>`, `&`, U+2028 and
+ * U+2029 escaped, integers exact however large.
+ */
+export function formatIgnitionJson(value: unknown, pretty = false): string {
+  const replacer = (_k: string, v: unknown) => (typeof v === "bigint" ? BIG + v.toString() : v);
+  const text = pretty ? JSON.stringify(value, replacer, 2) : JSON.stringify(value, replacer);
+  return text
+    .replace(BIG_RE, "$1")
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+}
+
 /** True when a value of this type is empty in Go's omitempty sense (recursively for structs). */
 export function isEmptyValue(t: FieldType, v: unknown, valueField = false): boolean {
   if (v === undefined || v === null) return true;

@@ -3,6 +3,7 @@
 // so issues from the engine's message catalogue are mapped back to Ignition's wording.
 import { parseConfig } from "../config/index.ts";
 import { MESSAGES } from "../config/messages.ts";
+import { formatIgnitionJson } from "./emit.ts";
 import type { ConfigPath, PendingEntry } from "./report.ts";
 
 type MessageKey = keyof typeof MESSAGES;
@@ -152,10 +153,16 @@ function unquote(s: string): string {
 export function checkIgnitionConfig(ignition: Record<string, unknown>, version: string): PendingEntry[] {
   const checked = version.replace(/-experimental$/, "");
   const doc = { ...ignition, ignition: { ...(ignition.ignition as object), version: checked } };
-  const result = parseConfig(JSON.stringify(doc));
+  const result = parseConfig(formatIgnitionJson(doc));
   const out: PendingEntry[] = [];
   for (const issue of result.issues) {
     if (issue.message.startsWith("unknown key")) continue;
+    // Integers beyond 2^53 (exact in Butane's output) exceed what the engine reads; Ignition has
+    // no such limit and bounds only modes.
+    if (/^Too (big|small): expected int/.test(issue.message)) {
+      if (issue.path[issue.path.length - 1] === "mode") out.push({ kind: "error", path: issue.path as ConfigPath, message: IGNITION_WORDING.modeOutOfRange!, json: true });
+      continue;
+    }
     const { key, text } = ignitionWording(issue.message);
     // Ignition warns about setuid/setgid/sticky bits only in specs before 3.4.0, which could
     // not express them; later specs accept them silently, and so does Butane.

@@ -54,7 +54,7 @@ describe("translateButane() header errors", () => {
     ["an unknown variant", "variant: coreos\nversion: 1.0.0\n", "Error translating config: No translator exists for variant coreos with version 1.0.0"],
     ["the removed rhcos variant", "variant: rhcos\nversion: 0.1.0\n", "Error translating config: rhcos variant has been removed; use openshift variant instead: https://coreos.github.io/butane/upgrading-openshift/"],
     ["openshift", "variant: openshift\nversion: 4.18.0\n", "Error translating config: variant openshift is not supported by nexus-init (supported: fcos, flatcar)"],
-    ["a YAML syntax error", "variant: fcos\nversion: [\n", "Error translating config: Error unmarshaling yaml: yaml: line 2: while parsing a flow sequence: did not find expected ',' or ']'"],
+    ["a YAML syntax error", "variant: fcos\nversion: [\n", "Error translating config: Error unmarshaling yaml: yaml: line 2: did not find expected node content"],
     ["a header of the wrong type", "variant: [fcos]\nversion: 1.5.0\n", "Error translating config: Error unmarshaling yaml: yaml: unmarshal errors:\n  line 1: cannot unmarshal !!seq into string"],
   ];
   for (const [what, text, fatal] of cases) {

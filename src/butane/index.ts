@@ -28,7 +28,7 @@ export interface ButaneOptions {
 /** The Ignition config and the report, or the report and the fatal error that stopped it. */
 export type ButaneResult =
   | { ok: true; ignition: Record<string, unknown>; report: ReportEntry[]; variant: string; version: string }
-  | { ok: false; report: ReportEntry[]; fatal: string };
+  | { ok: false; report: ReportEntry[]; fatal: string; at?: { line: number; col: number } };
 
 /** Report entries as config issues (severity, path, line/column), for config loading. */
 export function reportToIssues(report: readonly ReportEntry[]): Issue[] {
@@ -58,21 +58,26 @@ const HEADER: StructType = {
   ],
 };
 
-/** True when the text is a YAML mapping with a `variant` key (a Butane config, not JSON Ignition). */
+/**
+ * True when the text is a YAML mapping with a `variant` key (a Butane config, not JSON Ignition),
+ * or YAML that does not parse but has a top-level `variant:` line (its syntax error is then
+ * reported as Butane's, with its line).
+ */
 export function isButane(text: string): boolean {
   const parsed = parseYaml(text);
-  if (!parsed.ok || !parsed.root || parsed.root.kind !== "map") return false;
+  if (!parsed.ok) return /^["']?variant["']?[ \t]*:/m.test(text);
+  if (!parsed.root || parsed.root.kind !== "map") return false;
   return parsed.root.pairs.some((p) => p.key.kind === "scalar" && p.key.value === "variant");
 }
 
 /** Translates Butane YAML text to an Ignition config object. Never throws on bad input. */
 export function translateButane(text: string, opts: ButaneOptions = {}): ButaneResult {
   const parsed = parseYaml(text);
-  if (!parsed.ok) return fail([], `Error unmarshaling yaml: ${parsed.error.message}`);
+  if (!parsed.ok) return fail([], `Error unmarshaling yaml: ${parsed.error.message}`, parsed.error);
   const root = parsed.root;
 
   const header = decodeConfig(root, HEADER, "common");
-  if (!header.ok) return fail([], `Error unmarshaling yaml: ${header.message}`);
+  if (!header.ok) return fail([], `Error unmarshaling yaml: ${header.message}`, header.at);
   const variant = (header.value.variant as string | undefined) ?? "";
   if (variant === "") return fail([], FATAL.noVariant);
   const version = normalizeSemver((header.value.version as string | undefined) ?? "");
@@ -90,7 +95,7 @@ export function translateButane(text: string, opts: ButaneOptions = {}): ButaneR
 
 function translateSpec(spec: VariantSpec, root: YamlNode | null, opts: ButaneOptions): ButaneResult {
   const decoded = decodeConfig(root, spec.config, spec.pkg);
-  if (!decoded.ok) return fail([], `Error unmarshaling yaml: ${decoded.message}`);
+  if (!decoded.ok) return fail([], `Error unmarshaling yaml: ${decoded.message}`, decoded.at);
   const cfg = decoded.value;
   const place = (entries: PendingEntry[], ts?: TranslationSet) =>
     entries.map((e) => locateEntry(root, e.json && ts ? { ...e, path: ts.translate(e.path), json: false } : e));
@@ -123,8 +128,10 @@ function translateSpec(spec: VariantSpec, root: YamlNode | null, opts: ButaneOpt
   return { ok: true, ignition, report, variant: spec.variant, version: spec.version };
 }
 
-function fail(report: ReportEntry[], fatal: string): ButaneResult {
-  return { ok: false, report, fatal: fatal === FATAL.strict ? fatal : `Error translating config: ${fatal}` };
+function fail(report: ReportEntry[], fatal: string, at?: { line: number; col: number }): ButaneResult {
+  const r: ButaneResult = { ok: false, report, fatal: fatal === FATAL.strict ? fatal : `Error translating config: ${fatal}` };
+  if (at) r.at = { line: at.line, col: at.col };
+  return r;
 }
 
 /** go-semver's parse and print: "1.5.0" stays, "01.5.0" becomes "1.5.0", "1.5" is null. */

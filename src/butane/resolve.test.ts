@@ -27,7 +27,7 @@ describe("resolveScalar()", () => {
     ["!!str on a number", scalar("0644", "plain", "!!str"), { tag: "str", value: "0644" }],
     ["!!int on a quoted number", scalar("12", "single", "!!int"), { tag: "int", value: 12 }],
     ["!!float on an integer", scalar("3", "plain", "!!float"), { tag: "float", value: 3 }],
-    ["a date", scalar("2001-12-14"), { tag: "timestamp", value: "2001-12-14" }],
+    ["a date", scalar("2001-12-14"), { tag: "timestamp", value: "2001-12-14", time: "2001-12-14T00:00:00Z" }],
     ["a version-like string", scalar("1.5.0"), { tag: "str", value: "1.5.0" }],
     ["a custom tag", scalar("x", "plain", "!foo"), { tag: "other", name: "!foo", value: "x" }],
     ["base64 binary", scalar("aGk=", "plain", "!!binary"), { tag: "binary", value: "hi" }],

@@ -7,11 +7,11 @@ import type { YamlScalar } from "./yaml.ts";
 export type Resolved =
   | { tag: "null" }
   | { tag: "bool"; value: boolean }
-  | { tag: "int"; value: number }
+  | { tag: "int"; value: number | bigint }
   | { tag: "float"; value: number }
   | { tag: "str"; value: string }
   | { tag: "merge" }
-  | { tag: "timestamp"; value: string }
+  | { tag: "timestamp"; value: string; time: string }
   | { tag: "binary"; value: string }
   | { tag: "other"; name: string; value: string };
 
@@ -74,7 +74,7 @@ export function resolveScalar(n: YamlScalar): Resolved {
   if (!RESOLVABLE.has(tag)) return { tag: "other", name: tag, value: n.value };
   const r = resolvePlain(n.value, tag);
   if (tag === "" || tag === "!!str" || `!!${r.tag}` === tag) return r;
-  if (tag === "!!float" && r.tag === "int") return { tag: "float", value: r.value };
+  if (tag === "!!float" && r.tag === "int" && (typeof r.value === "number" || r.value <= INT64_MAX)) return { tag: "float", value: Number(r.value) };
   throw new TagMismatchError(n.line, `cannot decode ${shortTag(r)} \`${n.value}\` as a ${tag}`);
 }
 
@@ -95,7 +95,10 @@ function resolvePlain(text: string, tag: string): Resolved {
     const f = parseGoFloat(text);
     if (f !== null) return { tag: "float", value: f };
   } else if ((c >= "0" && c <= "9") || c === "+" || c === "-") {
-    if ((tag === "" || tag === "!!timestamp") && isTimestamp(text)) return { tag: "timestamp", value: text };
+    if (tag === "" || tag === "!!timestamp") {
+      const time = goTimestamp(text);
+      if (time !== null) return { tag: "timestamp", value: text, time };
+    }
     const plain = text.replaceAll("_", "");
     const i = parseGoInt(plain);
     if (i !== null) return { tag: "int", value: i };
@@ -108,18 +111,26 @@ function resolvePlain(text: string, tag: string): Resolved {
       const digits = prefixed[3]!;
       const re = prefixed[2] === "b" ? /^[01]+$/ : /^[0-7]+$/;
       if (re.test(digits)) {
-        const v = Number.parseInt(digits, prefixed[2] === "b" ? 2 : 8);
-        return { tag: "int", value: prefixed[1] === "-" ? -v : v };
+        const v = BigInt((prefixed[2] === "b" ? "0b" : "0o") + digits) * (prefixed[1] === "-" ? -1n : 1n);
+        if (v >= INT64_MIN && v <= UINT64_MAX) return { tag: "int", value: exactInt(v) };
       }
     }
   }
   return { tag: "str", value: text };
 }
 
-/** Go's strconv.ParseInt(s, 0, 64) (and ParseUint): base prefixes, leading-zero octal. */
-function parseGoInt(s: string): number | null {
-  const m = /^([+-]?)(.*)$/.exec(s)!;
-  const sign = m[1] === "-" ? -1 : 1;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** An integer as a number when doubles hold it exactly, else as a bigint. */
+function exactInt(v: bigint): number | bigint {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+/** Go's strconv.ParseInt(s, 0, 64), then ParseUint: base prefixes, leading-zero octal. */
+function parseGoInt(s: string): number | bigint | null {
+  const m = /^([+-]?)(.*)$/s.exec(s)!;
   const body = m[2]!;
   let digits: string;
   let base: number;
@@ -141,21 +152,38 @@ function parseGoInt(s: string): number | null {
   }
   const valid = { 2: /^[01]+$/, 8: /^[0-7]+$/, 10: /^[0-9]+$/, 16: /^[0-9a-fA-F]+$/ }[base as 2 | 8 | 10 | 16];
   if (!valid.test(digits)) return null;
-  const big = BigInt(sign) * BigInt((base === 10 ? "" : base === 16 ? "0x" : base === 8 ? "0o" : "0b") + digits);
-  // int64 range, or uint64 for unsigned values.
-  if (big < -(2n ** 63n) || big > 2n ** 64n - 1n) return null;
-  return Number(big);
+  const big = (m[1] === "-" ? -1n : 1n) * BigInt((base === 10 ? "" : base === 16 ? "0x" : base === 8 ? "0o" : "0b") + digits);
+  // int64 range, or uint64 for unsigned values ("+" is allowed only by ParseInt).
+  if (big < INT64_MIN || big > (m[1] === "+" ? INT64_MAX : UINT64_MAX)) return null;
+  return exactInt(big);
 }
 
+/** Go's strconv.ParseFloat(s, 64) for decimal text: out-of-range values are errors, not ±Inf. */
 function parseGoFloat(s: string): number | null {
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) && !/^[+-]?(inf|infinity|nan)$/i.test(s)) return null;
-  const v = Number(s.replace(/^\+/, ""));
-  return Number.isNaN(v) && !/nan/i.test(s) ? null : v;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return null;
+  const v = Number(s);
+  return Number.isFinite(v) ? v : null;
 }
 
-/** go-yaml's timestamp shapes: `2001-12-14`, `2001-12-14t21:59:43.10-05:00`, `2001-12-14 21:59:43.10`. */
-function isTimestamp(s: string): boolean {
-  return /^\d{4}-\d{1,2}-\d{1,2}(([Tt]|[ \t]+)\d{1,2}:\d{1,2}:\d{1,2}(\.\d*)?([ \t]*(Z|[+-]\d{1,2}(:\d{2})?))?)?$/.test(s);
+/**
+ * A timestamp as go-yaml accepts one (Go's time.Parse with `2006-1-2T15:4:5.999999999Z07:00`,
+ * the same with `t`, `2006-1-2 15:4:5.999999999` or `2006-1-2`), formatted as Go's
+ * RFC3339Nano; null when go-yaml reads the text as something else.
+ */
+export function goTimestamp(s: string): string | null {
+  const m = /^(\d{4})-(\d\d?)-(\d\d?)(?:([Tt ])(\d\d?):(\d\d?):(\d\d?)(?:[.,](\d+))?(Z|[+-]\d\d:\d\d)?)?$/.exec(s);
+  if (!m) return null;
+  const [, y, mo, d, sep, h, mi, se, frac, zone] = m;
+  if (sep !== undefined && (sep === " ") !== (zone === undefined)) return null;
+  const year = Number(y);
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][Number(mo) - 1];
+  if (!days || Number(d) < 1 || Number(d) > days || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(se ?? 0) > 59) return null;
+  if (zone !== undefined && zone !== "Z" && (Number(zone.slice(1, 3)) > 24 || Number(zone.slice(4)) > 60)) return null;
+  const two = (v: string | undefined) => (v ?? "0").padStart(2, "0");
+  const f = (frac ?? "").slice(0, 9).replace(/0+$/, "");
+  const z = zone === undefined || zone === "Z" || /^[+-]00:00$/.test(zone) ? "Z" : zone;
+  return `${y}-${two(mo)}-${two(d)}T${two(h)}:${two(mi)}:${two(se)}${f ? "." + f : ""}${z}`;
 }
 
 /** Outcome of converting a scalar for a typed field; `error` holds go-yaml's description. */
@@ -167,11 +195,14 @@ export function convertToString(n: YamlScalar, r: Resolved): Converted<string> {
   return { ok: true, value: n.value };
 }
 
-/** A scalar decoded into a Go int field: integers, and floats truncated toward zero. */
-export function convertToInt(r: Resolved): Converted<number> {
-  if (r.tag === "int") return { ok: true, value: r.value };
-  if (r.tag === "float" && Number.isFinite(r.value) && r.value <= 2 ** 63 && r.value >= -(2 ** 63)) {
-    return { ok: true, value: Math.trunc(r.value) };
+/**
+ * A scalar decoded into a Go int field (64 bits): integers in range, and floats truncated toward
+ * zero. Integers beyond 2^53 stay exact as bigints.
+ */
+export function convertToInt(r: Resolved): Converted<number | bigint> {
+  if (r.tag === "int" && (typeof r.value === "number" || r.value <= INT64_MAX)) return { ok: true, value: r.value };
+  if (r.tag === "float" && Number.isFinite(r.value) && r.value < 2 ** 63 && r.value >= -(2 ** 63)) {
+    return { ok: true, value: exactInt(BigInt(Math.trunc(r.value))) };
   }
   return { ok: false, tag: shortTag(r) };
 }

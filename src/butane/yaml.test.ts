@@ -148,7 +148,7 @@ describe("parseYaml() errors", () => {
     ["a sequence entry inside a mapping", "a: 1\n- b\n", "did not find expected key"],
     ["an unknown escape", 'a: "\\q"\n', "found unknown escape character"],
     ["a reserved indicator", "a: @x\n", "found character that cannot start any token"],
-    ["content after the root collection", "- a\nb: 1\n", "did not find expected <document start>"],
+    ["content after the root collection", "- a\nb: 1\n", "did not find expected '-' indicator"],
     ["a control character", "a: \u0007\n", "control characters are not allowed"],
   ];
   for (const [what, text, problem] of cases) {
@@ -159,6 +159,26 @@ describe("parseYaml() errors", () => {
         expect(r.error.message).toStartWith("yaml: ");
         expect(r.error.message).toContain(problem);
       }
+    });
+  }
+
+  test("parseYaml() gives go-yaml's message and the line and column where reading stopped", () => {
+    const r = parseYaml("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /a\n     mode: 1\n");
+    expect(r.ok ? null : r.error).toEqual({ message: "yaml: line 4: did not find expected '-' indicator", line: 6, col: 6 });
+  });
+
+  const goYamlDepartures: [string, string, string | null][] = [
+    ["a tab after a sequence dash", "-\tx\n", "yaml: found character that cannot start any token"],
+    ["an escaped slash", 'a: "\\/"\n', "yaml: found unknown escape character"],
+    ["a %YAML 1.2 header", "%YAML 1.2\n---\na: 1\n", "yaml: found incompatible YAML document"],
+    ["a comment right after a block scalar indicator", "a: |#c\n  x\n", null],
+    ["an escaped apostrophe", "a: \"it\\'s\"\n", null],
+    ["a simple key longer than 1024 characters", `${"k".repeat(1025)}: v\n`, "yaml: mapping values are not allowed in this context"],
+  ];
+  for (const [what, text, message] of goYamlDepartures) {
+    test(`parseYaml() reads ${what} as go-yaml does`, () => {
+      const r = parseYaml(text);
+      expect(r.ok ? null : r.error.message).toBe(message);
     });
   }
 

@@ -1,7 +1,12 @@
-// YAML parser for Butane configs. Bun's built-in parser neither keeps line/column positions nor
-// reads YAML-1.1 octal (`0644`), so this one builds a node tree that keeps both the raw scalar
-// text and every node's position; `resolve.ts` then types scalars as Butane's go-yaml does.
-// Only the first document of a stream is read, as go-yaml's Unmarshal does.
+// YAML reader for Butane configs. Butane reads YAML with go-yaml v3, whose scanner and parser
+// follow libyaml's token algorithm — including where it departs from the YAML 1.2 spec (tabs,
+// `\/`, `%YAML 1.2`, `|#comment`, a two-token lookahead past the first document). To read every
+// config exactly as Butane does, this reader follows the same algorithm: a scanner producing
+// tokens (simple keys, indentation levels), a recursive parser over them, and a node tree that
+// keeps each node's position and raw scalar text; `resolve.ts` then types scalars as go-yaml
+// does. Errors carry go-yaml's message (`yaml: line N: problem`, with its line quirks) and the
+// real line and column. Only the first document of a stream is read, as go-yaml's Unmarshal does.
+// The conformance test compares it with go-yaml on the YAML test suite (test/conformance/yaml).
 
 /** How a scalar was written; quoted and block scalars are always strings. */
 export type ScalarStyle = "plain" | "single" | "double" | "literal" | "folded";
@@ -11,7 +16,7 @@ interface NodeBase {
   line: number;
   /** 1-based column of the node's first character. */
   col: number;
-  /** Tag as written, with `!<tag:yaml.org,2002:x>` shortened to `!!x`. */
+  /** Explicit tag with go-yaml's short form (`!!str` for `tag:yaml.org,2002:str`); never `!`. */
   tag?: string;
   anchor?: string;
 }
@@ -51,22 +56,22 @@ export interface YamlAlias extends NodeBase {
 /** Any node of the tree. */
 export type YamlNode = YamlScalar | YamlMap | YamlSeq | YamlAlias;
 
-/** A syntax error; `message` reads like go-yaml's (`yaml: line N: problem`). */
+/** A syntax error: go-yaml's message, and the 1-based line and column where reading stopped. */
 export interface YamlError {
   message: string;
   line: number;
   col: number;
 }
 
-/** The first document's root node (null for an empty document), or the syntax error. */
+/** The first document's root node (null for an empty stream), or the syntax error. */
 export type YamlResult = { ok: true; root: YamlNode | null } | { ok: false; error: YamlError };
 
 /** Parses YAML text; never throws on bad input. */
 export function parseYaml(text: string): YamlResult {
   try {
-    return { ok: true, root: new Parser(text).parseFirstDocument() };
+    return { ok: true, root: new Parser(new Scanner(text)).parseFirstDocument() };
   } catch (e) {
-    if (e instanceof SyntaxFailure) return { ok: false, error: e.toYamlError() };
+    if (e instanceof YamlFailure) return { ok: false, error: e.toYamlError() };
     throw e;
   }
 }
@@ -78,921 +83,1185 @@ export function derefYaml(node: YamlNode): Exclude<YamlNode, YamlAlias> {
   return n;
 }
 
-// go-yaml prints scanner errors with the 1-based line of the problem and parser errors with the
-// 0-based line of the enclosing collection (a quirk of its error formatting); we do the same so
-// messages match Butane's.
-class SyntaxFailure extends Error {
+// ---- errors ------------------------------------------------------------------------------
+
+/** A position: character index, 0-based line and column (libyaml's marks). */
+interface Mark {
+  index: number;
+  line: number;
+  column: number;
+}
+
+const NO_MARK: Mark = { index: 0, line: 0, column: 0 };
+
+// go-yaml prints the line of the error's context (a collection's or a scalar's start) when it
+// is not the first line, else the line of the problem, else none; scanner errors count lines
+// from 1, parser errors from 0. We print the same so messages match Butane's.
+class YamlFailure extends Error {
   constructor(
     readonly problem: string,
-    readonly line: number,
-    readonly col: number,
-    readonly reportedLine: number,
+    readonly kind: "scanner" | "parser" | "plain",
+    readonly contextMark: Mark,
+    readonly problemMark: Mark,
   ) {
     super(problem);
   }
   toYamlError(): YamlError {
-    const where = this.reportedLine > 0 ? `line ${this.reportedLine}: ` : "";
-    return { message: `yaml: ${where}${this.problem}`, line: this.line, col: this.col };
+    const bump = this.kind === "scanner" ? 1 : 0;
+    let line = 0;
+    if (this.kind !== "plain") {
+      if (this.contextMark.line !== 0) line = this.contextMark.line + bump;
+      else if (this.problemMark.line !== 0) line = this.problemMark.line + bump;
+    }
+    const where = line !== 0 ? `line ${line}: ` : "";
+    return { message: `yaml: ${where}${this.problem}`, line: this.problemMark.line + 1, col: this.problemMark.column + 1 };
   }
 }
 
-type BlockContext = "doc" | "docLine" | "mapValue" | "seqItem" | "explicit";
+// ---- tokens ------------------------------------------------------------------------------
 
-interface Props {
-  anchor?: string;
-  tag?: string;
-  line: number;
-  col: number;
+const T = {
+  StreamStart: 0,
+  StreamEnd: 1,
+  VersionDirective: 2,
+  TagDirective: 3,
+  DocumentStart: 4,
+  DocumentEnd: 5,
+  BlockSequenceStart: 6,
+  BlockMappingStart: 7,
+  BlockEnd: 8,
+  FlowSequenceStart: 9,
+  FlowSequenceEnd: 10,
+  FlowMappingStart: 11,
+  FlowMappingEnd: 12,
+  BlockEntry: 13,
+  FlowEntry: 14,
+  Key: 15,
+  Value: 16,
+  Alias: 17,
+  Anchor: 18,
+  Tag: 19,
+  Scalar: 20,
+} as const;
+type TokenType = (typeof T)[keyof typeof T];
+
+interface Token {
+  type: TokenType;
+  start: Mark;
+  end: Mark;
+  /** Scalar text, anchor or alias name, tag or directive handle. */
+  value?: string;
+  /** Tag suffix, or %TAG prefix. */
+  suffix?: string;
+  style?: ScalarStyle;
+  major?: number;
+  minor?: number;
 }
 
-interface ContentLine {
-  start: number;
-  indent: number;
-  first: number;
+interface SimpleKey {
+  possible: boolean;
+  required: boolean;
+  tokenNumber: number;
+  mark: Mark;
 }
 
-const FLOW_INDICATORS = ",[]{}";
-const ANCHOR_CHAR = /[0-9A-Za-z_-]/;
-const TAG_CHAR = /[0-9A-Za-z\-;/?:@&=+$_.~*'()%!#]/;
+const isBreak = (c: string) => c === "\n" || c === "\r" || c === "\x85" || c === "\u2028" || c === "\u2029";
+const isBlank = (c: string) => c === " " || c === "\t";
+const isBreakz = (c: string) => c === "\0" || isBreak(c);
+const isBlankz = (c: string) => isBlank(c) || isBreakz(c);
+const isAlpha = (c: string) => (c >= "0" && c <= "9") || (c >= "A" && c <= "Z") || (c >= "a" && c <= "z") || c === "_" || c === "-";
+const isDigit = (c: string) => c >= "0" && c <= "9";
+const isHex = (c: string) => isDigit(c) || (c >= "A" && c <= "F") || (c >= "a" && c <= "f");
+const URI_CHARS = ";/?:@&=+$,.!~*'()[]%";
+// Characters go-yaml's reader refuses anywhere in the input.
+const FORBIDDEN = /[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
+const MAX_DEPTH = 10000;
+// How far go-yaml looks ahead for comments (its peek limit, in characters).
+const COMMENT_PEEK = 512;
 
-class Parser {
+const ESCAPES: Record<string, string> = {
+  "0": "\0",
+  a: "\x07",
+  b: "\b",
+  t: "\t",
+  "\t": "\t",
+  n: "\n",
+  v: "\v",
+  f: "\f",
+  r: "\r",
+  e: "\x1b",
+  " ": " ",
+  '"': '"',
+  "'": "'",
+  "\\": "\\",
+  N: "\x85",
+  _: "\xa0",
+  L: "\u2028",
+  P: "\u2029",
+};
+
+/** Blanks and line breaks read between the words of a flow or plain scalar. */
+interface Gap {
+  whitespaces: string;
+  leadingBreak: string;
+  trailingBreaks: string;
+  /** A line break was read (the words are on different lines). */
+  leadingBlanks: boolean;
+}
+
+function newGap(): Gap {
+  return { whitespaces: "", leadingBreak: "", trailingBreaks: "", leadingBlanks: false };
+}
+
+/** A gap as the scalar's text: blanks kept on one line, one break folded to a space. */
+function foldGap(gap: Gap): string {
+  let out: string;
+  if (gap.leadingBlanks) {
+    out = gap.leadingBreak.startsWith("\n") ? (gap.trailingBreaks === "" ? " " : gap.trailingBreaks) : gap.leadingBreak + gap.trailingBreaks;
+  } else {
+    out = gap.whitespaces;
+  }
+  gap.whitespaces = gap.leadingBreak = gap.trailingBreaks = "";
+  gap.leadingBlanks = false;
+  return out;
+}
+
+/** Turns text into tokens on demand, as libyaml's scanner does (`peek`, `skip`). */
+class Scanner {
   private readonly src: string;
   private pos = 0;
-  private readonly lineStarts: number[] = [0];
-  private readonly anchors = new Map<string, YamlNode>();
+  private line = 0;
+  private col = 0;
+  /** Line breaks since the last other character (line comments only follow a token directly). */
+  private newlines = 0;
+  /** Tokens not yet handed out (and a few before); tokens[i] is token number base + i. */
+  private tokens: Token[] = [];
+  private base = 0;
+  /** Number of the next token to hand out. */
+  private head = 0;
+  private available = false;
+  private streamStartProduced = false;
+  private flowLevel = 0;
+  private indent = -1;
+  private readonly indents: number[] = [];
+  private simpleKeyAllowed = false;
+  private readonly simpleKeys: SimpleKey[] = [];
+  /** Simple keys (their index in simpleKeys) by the number of their first token. */
+  private readonly keysByToken = new Map<number, number>();
 
   constructor(text: string) {
-    let s = text.replace(/\r\n?/g, "\n");
-    if (s.startsWith("\uFEFF")) s = s.slice(1);
-    this.src = s;
-    for (let i = 0; i < s.length; i++) if (s[i] === "\n") this.lineStarts.push(i + 1);
-    const bad = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/.exec(s);
+    this.src = text.startsWith("\uFEFF") ? text.slice(1) : text;
+    const bad = FORBIDDEN.exec(this.src);
     if (bad) {
       const m = this.markAt(bad.index);
-      throw new SyntaxFailure("control characters are not allowed", m.line, m.col, 0);
+      throw new YamlFailure("control characters are not allowed", "plain", NO_MARK, m);
     }
   }
 
-  // ---- positions and characters -------------------------------------------------------
-
-  private ch(p = this.pos): string {
-    return this.src[p] ?? "";
-  }
-
-  private markAt(p: number): { line: number; col: number } {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= p) lo = mid;
-      else hi = mid - 1;
+  private markAt(index: number): Mark {
+    let line = 0;
+    let start = 0;
+    for (let i = 0; i < index; i++) {
+      if (this.src[i] === "\n") {
+        line++;
+        start = i + 1;
+      }
     }
-    return { line: lo + 1, col: p - this.lineStarts[lo]! + 1 };
+    return { index, line, column: index - start };
   }
 
-  private colOf(p: number): number {
-    return this.markAt(p).col - 1;
+  // ---- characters ----
+
+  private ch(offset = 0): string {
+    return this.src[this.pos + offset] ?? "\0";
   }
 
-  private lineStartOf(p: number): number {
-    return this.lineStarts[this.markAt(p).line - 1]!;
+  private mark(): Mark {
+    return { index: this.pos, line: this.line, column: this.col };
   }
 
-  private scannerError(problem: string, p = this.pos): never {
-    const m = this.markAt(p);
-    throw new SyntaxFailure(problem, m.line, m.col, m.line);
+  private skip(): void {
+    const code = this.src.charCodeAt(this.pos);
+    this.pos += code >= 0xd800 && code <= 0xdbff ? 2 : 1;
+    this.col++;
+    this.newlines = 0;
   }
 
-  private parserError(problem: string, contextPos: number | null, p = this.pos): never {
-    const m = this.markAt(p);
-    const ctxLine = contextPos === null ? 0 : this.markAt(contextPos).line - 1;
-    throw new SyntaxFailure(problem, m.line, m.col, ctxLine !== 0 ? ctxLine : m.line - 1);
+  /** Moves to `to` on the current line (no line breaks in between). */
+  private skipTo(to: number): void {
+    this.col += to - this.pos;
+    this.pos = to;
+    this.newlines = 0;
   }
 
-  private static isEOL(c: string): boolean {
-    return c === "\n" || c === "";
-  }
-
-  private static isBlank(c: string): boolean {
-    return c === " " || c === "\t";
-  }
-
-  private static isBlankOrEOL(c: string): boolean {
-    return c === " " || c === "\t" || c === "\n" || c === "";
-  }
-
-  private skipInlineSpace(): void {
-    while (Parser.isBlank(this.ch())) this.pos++;
-  }
-
-  /** Skips blanks and a comment; true when the line ends there. */
-  private atLineEnd(): boolean {
-    this.skipInlineSpace();
-    if (this.ch() === "#") while (!Parser.isEOL(this.ch())) this.pos++;
-    return Parser.isEOL(this.ch());
-  }
-
-  private isDocMarkerAt(lineStart: number): boolean {
-    const three = this.src.slice(lineStart, lineStart + 3);
-    return (three === "---" || three === "...") && Parser.isBlankOrEOL(this.ch(lineStart + 3));
-  }
-
-  /** The next line after the current one holding content (not blank, not only a comment). */
-  private peekContentLine(from: number): ContentLine | null {
-    let p = from;
-    while (!Parser.isEOL(this.ch(p))) p++;
-    return p < this.src.length ? this.contentLineFrom(p + 1) : null;
-  }
-
-  /** The first line holding content from the line starting at p on. */
-  private contentLineFrom(p: number): ContentLine | null {
+  /** The end of the current line's content (the index of its break, or of the input's end). */
+  private lineEnd(): number {
+    const src = this.src;
+    let p = this.pos;
     for (;;) {
-      const start = p;
-      let indent = 0;
-      while (this.ch(p) === " ") {
-        p++;
-        indent++;
-      }
-      let q = p;
-      while (Parser.isBlank(this.ch(q))) q++;
-      const c = this.ch(q);
-      if (c !== "#" && !Parser.isEOL(c)) return { start, indent, first: start + indent };
-      p = q;
-      while (!Parser.isEOL(this.ch(p))) p++;
-      if (p >= this.src.length) return null;
-      p++; // past "\n"
+      const c = src.charCodeAt(p);
+      if (c === 10 || c === 13 || c === 0x85 || c === 0x2028 || c === 0x2029 || Number.isNaN(c)) return p;
+      p++;
     }
   }
 
-  private enterLine(line: ContentLine): void {
-    this.pos = line.first;
-    if (this.ch() === "\t") this.scannerError("found character that cannot start any token");
+  private skipLine(): void {
+    if (this.ch() === "\r" && this.ch(1) === "\n") this.pos += 2;
+    else if (isBreak(this.ch())) this.pos++;
+    else return;
+    this.col = 0;
+    this.line++;
+    this.newlines++;
   }
 
-  // ---- documents -------------------------------------------------------------------------
-
-  parseFirstDocument(): YamlNode | null {
-    // Directives, then the optional document start marker.
-    let line = this.contentLineFrom(0);
-    let sawDirective = false;
-    while (line && line.indent === 0 && this.ch(line.first) === "%") {
-      sawDirective = true;
-      this.pos = line.first;
-      while (!Parser.isEOL(this.ch())) this.pos++;
-      line = this.peekContentLine(this.pos);
-    }
-    if (!line) {
-      if (sawDirective) this.scannerError("did not find expected <document start>");
-      return null;
-    }
-    const marker = line.indent === 0 && this.isDocMarkerAt(line.start) ? this.src.slice(line.first, line.first + 3) : "";
-    if (marker === "...") return null;
-    let root: YamlNode;
-    if (marker === "---") {
-      this.pos = line.first + 3;
-      root = this.parseBlockNode(-1, "docLine");
-    } else {
-      if (sawDirective) this.parserError("did not find expected <document start>", null, line.first);
-      this.enterLine(line);
-      root = this.parseBlockNode(-1, "doc");
-    }
-    if (!this.atLineEnd()) this.parserError("did not find expected <document start>", null);
-    const next = this.peekContentLine(this.pos);
-    if (next && !(next.indent === 0 && this.isDocMarkerAt(next.start))) {
-      this.parserError("did not find expected <document start>", null, next.first);
-    }
-    return root;
-  }
-
-  // ---- block context ---------------------------------------------------------------------
-
-  /**
-   * Parses the node that follows `key:`, `- `, `---` or starts the document. `parentIndent` is
-   * the indentation of the enclosing block collection (-1 at the top level).
-   */
-  private parseBlockNode(parentIndent: number, ctx: BlockContext): YamlNode {
-    this.skipInlineSpace();
-    let props = this.parseProps(false);
-    let sameLine = ctx !== "doc";
-    let propsAbove = false;
-    // The node may start on a later line, possibly after lines holding only its properties.
-    while (this.atLineEnd()) {
-      const emptyAt = this.pos;
-      const next = this.peekContentLine(this.pos);
-      const seqAtSameIndent =
-        next !== null && ctx === "mapValue" && next.indent === parentIndent && this.ch(next.first) === "-" && Parser.isBlankOrEOL(this.ch(next.first + 1));
-      if (!next || (next.indent === 0 && this.isDocMarkerAt(next.start)) || !(next.indent > parentIndent || seqAtSameIndent)) {
-        return this.emptyScalar(props, emptyAt);
-      }
-      this.enterLine(next);
-      sameLine = false;
-      // Properties on their own line belong to the collection below, not to its first key.
-      if (props) propsAbove = true;
-      const more = this.parseProps(false);
-      if (more) {
-        if (props && ((props.anchor && more.anchor) || (props.tag && more.tag))) this.parserError("did not find expected node content", null);
-        props = props ? { ...props, ...more, line: props.line, col: props.col } : more;
-      }
-    }
-    return this.parseInline(parentIndent, props, ctx, sameLine, propsAbove);
-  }
-
-  private emptyScalar(props: Props | undefined, at: number): YamlScalar {
-    const m = props ?? this.markAt(at);
-    const node: YamlScalar = { kind: "scalar", value: "", style: "plain", line: m.line, col: m.col };
-    this.applyProps(node, props);
-    return node;
-  }
-
-  private applyProps(node: YamlNode, props: Props | undefined): void {
-    if (!props) return;
-    if (props.tag !== undefined) node.tag = props.tag;
-    if (props.anchor !== undefined) {
-      node.anchor = props.anchor;
-      node.line = props.line;
-      node.col = props.col;
-    } else if (props.tag !== undefined) {
-      node.line = props.line;
-      node.col = props.col;
-    }
-  }
-
-  private register(node: YamlNode): YamlNode {
-    if (node.anchor !== undefined) this.anchors.set(node.anchor, node);
-    return node;
-  }
-
-  /**
-   * Parses a node whose first character is at `pos`. `sameLine` is true when the node follows
-   * an indicator on the same line (`key: x`, `- x`), which limits what may start there.
-   */
-  private parseInline(parentIndent: number, props: Props | undefined, ctx: BlockContext, sameLine: boolean, propsAbove = false): YamlNode {
+  /** Consumes one character and returns it. */
+  private read(): string {
     const start = this.pos;
-    // A collection starting here is indented to its first token, properties included.
-    const c0 = props && !propsAbove ? props.col - 1 : this.colOf(start);
-    const c = this.ch();
-    const next = this.ch(start + 1);
-    const compactAllowed = !sameLine || ctx === "seqItem" || ctx === "explicit";
-
-    if (c === "-" && Parser.isBlankOrEOL(next)) {
-      if (!compactAllowed) this.scannerError("block sequence entries are not allowed in this context");
-      return this.register(this.parseBlockSeq(c0, props));
-    }
-    if (c === "?" && Parser.isBlankOrEOL(next)) {
-      if (!compactAllowed) this.scannerError("mapping keys are not allowed in this context");
-      return this.register(this.parseBlockMap(c0, props, undefined));
-    }
-    if (c === "|" || c === ">") {
-      const node = this.parseBlockScalar(parentIndent);
-      this.applyProps(node, props);
-      return this.register(node);
-    }
-
-    let node: YamlNode;
-    let multiLine = false;
-    if (c === "[" || c === "{") {
-      const startLine = this.markAt(start).line;
-      node = this.parseFlowCollection();
-      multiLine = this.markAt(this.pos).line !== startLine;
-    } else if (c === '"' || c === "'") {
-      const startLine = this.markAt(start).line;
-      node = this.parseQuoted();
-      multiLine = this.markAt(this.pos).line !== startLine;
-    } else if (c === "*") {
-      node = this.parseAlias();
-    } else {
-      const plain = this.parsePlain(parentIndent, false);
-      node = plain.node;
-      multiLine = plain.multiLine;
-    }
-
-    // An implicit key: `node:` followed by a blank.
-    const save = this.pos;
-    this.skipInlineSpace();
-    if (this.ch() === ":" && Parser.isBlankOrEOL(this.ch(this.pos + 1))) {
-      if (multiLine) this.scannerError("mapping values are not allowed in this context");
-      if (!compactAllowed) this.scannerError("mapping values are not allowed in this context");
-      if (propsAbove) return this.register(this.parseBlockMap(c0, props, node));
-      if (node.kind === "alias" && props) this.scannerError("did not find expected key");
-      this.applyProps(node, props);
-      this.register(node);
-      return this.register(this.parseBlockMap(c0, undefined, node));
-    }
-    this.pos = save;
-    if (node.kind === "alias") {
-      if (props) this.parserError("did not find expected node content", null);
-      return node;
-    }
-    this.applyProps(node, props);
-    return this.register(node);
-  }
-
-  /** Parses anchor and tag properties (in any order); undefined when there are none. */
-  private parseProps(flow: boolean): Props | undefined {
-    let props: Props | undefined;
-    for (;;) {
-      const c = this.ch();
-      if (c !== "&" && c !== "!") return props;
-      const m = this.markAt(this.pos);
-      props ??= { line: m.line, col: m.col };
-      if (c === "&") {
-        if (props.anchor !== undefined) this.parserError("found duplicate anchor; first occurrence", null);
-        props.anchor = this.scanAnchorName("anchor");
-      } else {
-        if (props.tag !== undefined) this.parserError("found duplicate tag", null);
-        props.tag = this.scanTag(flow);
-      }
-      if (!Parser.isBlankOrEOL(this.ch()) && !(flow && FLOW_INDICATORS.includes(this.ch()))) {
-        this.scannerError(`did not find expected whitespace or line break`);
-      }
-      this.skipInlineSpace();
-    }
-  }
-
-  private scanAnchorName(what: "anchor" | "alias"): string {
-    this.pos++; // & or *
-    const start = this.pos;
-    while (ANCHOR_CHAR.test(this.ch())) this.pos++;
-    if (this.pos === start) {
-      this.scannerError(`while scanning an ${what}: did not find expected alphabetic or numeric character`);
-    }
+    this.skip();
     return this.src.slice(start, this.pos);
   }
 
-  private scanTag(flow: boolean): string {
-    const start = this.pos;
-    this.pos++; // !
-    if (this.ch() === "<") {
-      const end = this.src.indexOf(">", this.pos);
-      if (end < 0 || this.src.slice(this.pos, end).includes("\n")) this.scannerError("while scanning a tag: did not find the expected '>'");
-      const verbatim = this.src.slice(this.pos + 1, end);
-      this.pos = end + 1;
-      const core = "tag:yaml.org,2002:";
-      return verbatim.startsWith(core) ? "!!" + verbatim.slice(core.length) : `!<${verbatim}>`;
-    }
-    while (!Parser.isBlankOrEOL(this.ch()) && !(flow && FLOW_INDICATORS.includes(this.ch()))) {
-      if (!TAG_CHAR.test(this.ch()) && !(!flow && FLOW_INDICATORS.includes(this.ch()))) {
-        this.scannerError("while scanning a tag: did not find expected whitespace or line break");
-      }
-      this.pos++;
-    }
-    const tag = this.src.slice(start, this.pos);
-    // Named handles (`!e!x`) need a %TAG directive we do not support.
-    const handle = /^!([0-9A-Za-z-]+)!/.exec(tag);
-    if (handle) this.scannerError("found undefined tag handle", start);
-    return tag;
-  }
-
-  private parseAlias(): YamlAlias {
-    const m = this.markAt(this.pos);
-    const name = this.scanAnchorName("alias");
-    const target = this.anchors.get(name);
-    if (!target) {
-      throw new SyntaxFailure(`unknown anchor '${name}' referenced`, m.line, m.col, 0);
-    }
-    return { kind: "alias", name, target, line: m.line, col: m.col };
-  }
-
-  /** A block sequence whose `-` indicators sit at column `indent`. */
-  private parseBlockSeq(indent: number, props: Props | undefined): YamlSeq {
-    const startPos = this.pos;
-    const m = this.markAt(startPos);
-    const seq: YamlSeq = { kind: "seq", items: [], line: m.line, col: m.col };
-    this.applyProps(seq, props);
-    for (;;) {
-      this.pos++; // "-"
-      seq.items.push(this.parseBlockNode(indent, "seqItem"));
-      if (!this.atLineEnd()) this.parserError("did not find expected '-' indicator", startPos);
-      const next = this.peekContentLine(this.pos);
-      if (!next || (next.indent === 0 && this.isDocMarkerAt(next.start))) break;
-      if (next.indent < indent) break;
-      if (next.indent > indent) this.parserError("did not find expected '-' indicator", startPos, next.first);
-      if (!(this.ch(next.first) === "-" && Parser.isBlankOrEOL(this.ch(next.first + 1)))) break;
-      this.enterLine(next);
-    }
-    return seq;
-  }
-
-  /**
-   * A block mapping whose keys start at column `indent`. `firstKey` is an implicit key already
-   * parsed (pos is then just before its `:`); otherwise pos is at `?` or at the first key.
-   */
-  private parseBlockMap(indent: number, props: Props | undefined, firstKey: YamlNode | undefined): YamlMap {
-    const startPos = this.pos;
-    const first = firstKey ? { line: firstKey.line, col: firstKey.col } : this.markAt(startPos);
-    const map: YamlMap = { kind: "map", pairs: [], line: first.line, col: first.col };
-    this.applyProps(map, props);
-    let key = firstKey;
-    for (;;) {
-      let value: YamlNode;
-      if (key === undefined && this.ch() === "?" && Parser.isBlankOrEOL(this.ch(this.pos + 1))) {
-        // Explicit key: `? key` then `: value` on a line at the same indentation.
-        this.pos++;
-        key = this.parseBlockNode(indent, "explicit");
-        if (!this.atLineEnd()) this.parserError("did not find expected key", startPos);
-        const next = this.peekContentLine(this.pos);
-        if (next && next.indent === indent && this.ch(next.first) === ":" && Parser.isBlankOrEOL(this.ch(next.first + 1))) {
-          this.enterLine(next);
-          this.pos++;
-          value = this.parseBlockNode(indent, "explicit");
-        } else {
-          value = this.emptyScalar(undefined, this.pos);
-        }
-      } else {
-        if (key === undefined) key = this.parseBlockKey();
-        this.skipInlineSpace();
-        if (!(this.ch() === ":" && Parser.isBlankOrEOL(this.ch(this.pos + 1)))) {
-          this.scannerError("could not find expected ':'");
-        }
-        this.pos++; // ":"
-        value = this.parseBlockNode(indent, "mapValue");
-      }
-      map.pairs.push({ key, value });
-      key = undefined;
-      if (!this.atLineEnd()) this.parserError("did not find expected key", startPos);
-      const next = this.peekContentLine(this.pos);
-      if (!next || (next.indent === 0 && this.isDocMarkerAt(next.start))) break;
-      if (next.indent < indent) break;
-      if (next.indent > indent) this.parserError("did not find expected key", startPos, next.first);
-      this.enterLine(next);
-      if (this.ch() === "-" && Parser.isBlankOrEOL(this.ch(this.pos + 1))) {
-        this.parserError("did not find expected key", startPos);
-      }
-    }
-    return map;
-  }
-
-  /** A key of a block mapping after the first: one line, followed by `:`. */
-  private parseBlockKey(): YamlNode {
-    const props = this.parseProps(false);
+  /** Consumes a line break; CR, CRLF and NEL read as LF. */
+  private readLine(): string {
     const c = this.ch();
-    let key: YamlNode;
-    if (c === '"' || c === "'") {
-      const line = this.markAt(this.pos).line;
-      key = this.parseQuoted();
-      if (this.markAt(this.pos).line !== line) this.scannerError("could not find expected ':'");
-    } else if (c === "[" || c === "{") {
-      const line = this.markAt(this.pos).line;
-      key = this.parseFlowCollection();
-      if (this.markAt(this.pos).line !== line) this.scannerError("could not find expected ':'");
-    } else if (c === "*") {
-      if (props) this.scannerError("did not find expected key");
-      return this.parseAlias();
-    } else if (c === ":" && Parser.isBlankOrEOL(this.ch(this.pos + 1))) {
-      key = this.emptyScalar(undefined, this.pos);
-    } else {
-      key = this.parsePlain(-1, true).node;
-    }
-    this.applyProps(key, props);
-    return this.register(key);
+    this.skipLine();
+    return c === "\u2028" || c === "\u2029" ? c : "\n";
   }
 
-  // ---- scalars ---------------------------------------------------------------------------
+  private fail(context: Mark, problem: string): never {
+    throw new YamlFailure(problem, "scanner", context, this.mark());
+  }
 
-  private static readonly PLAIN_FORBIDDEN_START = ",[]{}#&*!|>'\"%@`";
+  // ---- the token queue ----
 
-  /**
-   * A plain scalar. In block context it may continue on following lines indented more than
-   * `parentIndent`; `keyOnly` stops it at the end of the line.
-   */
-  private parsePlain(parentIndent: number, keyOnly: boolean): { node: YamlScalar; multiLine: boolean } {
-    const start = this.pos;
-    const m = this.markAt(start);
-    const c = this.ch();
-    if (Parser.PLAIN_FORBIDDEN_START.includes(c) || ((c === "-" || c === "?" || c === ":") && Parser.isBlankOrEOL(this.ch(start + 1)))) {
-      this.scannerError("found character that cannot start any token");
+  /** The next token (scanning as far as go-yaml does before handing it out). */
+  peek(): Token {
+    if (!this.available) this.fetchMoreTokens();
+    return this.tokens[this.head - this.base]!;
+  }
+
+  /** Consumes the token `peek` returned. */
+  skipToken(): void {
+    this.available = false;
+    this.head++;
+    // Drop tokens handed out long ago, so that insertions stay cheap.
+    if (this.head - this.base > 256) {
+      this.tokens = this.tokens.slice(this.head - this.base);
+      this.base = this.head;
     }
-    let text = this.scanPlainLine();
-    let multiLine = false;
-    if (!keyOnly && !this.stoppedAtColonOrComment()) {
-      for (;;) {
-        // Look for a continuation line.
-        let p = this.pos;
-        let breaks = 0;
-        let candidate: number | null = null;
-        while (Parser.isEOL(this.ch(p)) && p < this.src.length) {
-          p++; // "\n"
-          breaks++;
-          const ls = p;
-          let indent = 0;
-          while (this.ch(p) === " ") {
-            p++;
-            indent++;
-          }
-          let q = p;
-          while (Parser.isBlank(this.ch(q))) q++;
-          if (Parser.isEOL(this.ch(q))) {
-            p = q;
-            continue;
-          }
-          if (this.ch(q) === "#") break;
-          if (indent === 0 && this.isDocMarkerAt(ls)) break;
-          if (indent <= parentIndent) break;
-          candidate = q;
-          break;
-        }
-        if (candidate === null) break;
-        this.pos = candidate;
-        const more = this.scanPlainLine();
-        text += breaks === 1 ? " " + more : "\n".repeat(breaks - 1) + more;
-        multiLine = true;
-        if (this.stoppedAtColonOrComment()) {
-          if (this.ch() === ":") this.scannerError("mapping values are not allowed in this context");
-          break;
-        }
+  }
+
+  /** Number the next token pushed will get. */
+  private get count(): number {
+    return this.base + this.tokens.length;
+  }
+
+  private insert(at: number, token: Token): void {
+    if (at < 0 || at >= this.count) this.tokens.push(token);
+    else this.tokens.splice(at - this.base, 0, token);
+  }
+
+  private fetchMoreTokens(): void {
+    for (;;) {
+      // go-yaml keeps two tokens beyond the head, more while the head may still be a simple key.
+      if (this.head < this.count - 2) {
+        const k = this.keysByToken.get(this.head);
+        if (k === undefined || !this.simpleKeyIsValid(this.simpleKeys[k]!)) break;
+      }
+      this.fetchNextToken();
+    }
+    this.available = true;
+  }
+
+  private fetchNextToken(): void {
+    if (!this.streamStartProduced) {
+      this.indent = -1;
+      this.simpleKeys.push({ possible: false, required: false, tokenNumber: 0, mark: this.mark() });
+      this.simpleKeyAllowed = true;
+      this.streamStartProduced = true;
+      this.push(T.StreamStart, this.mark(), this.mark());
+      return;
+    }
+    const scanPos = this.pos;
+    const scanLine = this.line;
+    const scanCol = this.col;
+    this.scanToNextToken();
+    if (this.indent > this.col && this.flowLevel === 0) this.unrollIndent(this.col, { index: scanPos, line: scanLine, column: scanCol });
+    const c = this.ch();
+    if (c === "\0" && this.pos >= this.src.length) return this.fetchStreamEnd();
+    if (this.col === 0) {
+      if (c === "%") return this.fetchDirective();
+      const three = this.src.slice(this.pos, this.pos + 3);
+      if ((three === "---" || three === "...") && isBlankz(this.ch(3))) {
+        return this.fetchDocumentIndicator(three === "---" ? T.DocumentStart : T.DocumentEnd);
       }
     }
-    return { node: { kind: "scalar", value: text, style: "plain", line: m.line, col: m.col }, multiLine };
+    this.fetchContentToken(c);
+    if (this.tokens[this.tokens.length - 1]!.type !== T.BlockEntry) this.skipLineComment();
   }
 
-  /** Scans one line of a block plain scalar; stops before `: `, ` #` or the line end. */
-  private scanPlainLine(): string {
-    const start = this.pos;
-    let end = start;
-    for (;;) {
-      const c = this.ch();
-      if (Parser.isEOL(c)) break;
-      if (c === ":" && Parser.isBlankOrEOL(this.ch(this.pos + 1))) break;
-      if (c === "#" && this.pos > start && Parser.isBlank(this.ch(this.pos - 1))) break;
-      this.pos++;
-      if (!Parser.isBlank(c)) end = this.pos;
+  private fetchContentToken(c: string): void {
+    const n = this.ch(1);
+    switch (c) {
+      case "[":
+        return this.fetchFlowCollectionStart(T.FlowSequenceStart);
+      case "{":
+        return this.fetchFlowCollectionStart(T.FlowMappingStart);
+      case "]":
+        return this.fetchFlowCollectionEnd(T.FlowSequenceEnd);
+      case "}":
+        return this.fetchFlowCollectionEnd(T.FlowMappingEnd);
+      case ",":
+        return this.fetchFlowEntry();
+      case "*":
+        return this.fetchAnchor(T.Alias);
+      case "&":
+        return this.fetchAnchor(T.Anchor);
+      case "!":
+        return this.fetchTag();
+      case "'":
+      case '"':
+        return this.fetchFlowScalar(c === "'");
     }
-    const text = this.src.slice(start, end);
-    this.pos = end;
-    return text;
+    if (c === "-" && isBlankz(n)) return this.fetchBlockEntry();
+    if (c === "?" && (this.flowLevel > 0 || isBlankz(n))) return this.fetchKey();
+    if (c === ":" && (this.flowLevel > 0 || isBlankz(n))) return this.fetchValue();
+    if ((c === "|" || c === ">") && this.flowLevel === 0) return this.fetchBlockScalar(c === "|");
+    if (
+      !(isBlankz(c) || "-?:,[]{}#&*!|>'\"%@`".includes(c)) ||
+      (c === "-" && !isBlank(n)) ||
+      (this.flowLevel === 0 && (c === "?" || c === ":") && !isBlankz(n))
+    ) {
+      return this.fetchPlainScalar();
+    }
+    this.fail(this.mark(), "found character that cannot start any token");
   }
 
-  private stoppedAtColonOrComment(): boolean {
-    let p = this.pos;
-    while (Parser.isBlank(this.ch(p))) p++;
-    const c = this.ch(p);
-    return (c === ":" && Parser.isBlankOrEOL(this.ch(p + 1))) || c === "#";
+  private push(type: TokenType, start: Mark, end: Mark, value?: string, suffix?: string): void {
+    this.tokens.push({ type, start, end, value, suffix });
   }
 
-  /** A single- or double-quoted scalar (either context). */
-  private parseQuoted(): YamlScalar {
-    const start = this.pos;
-    const m = this.markAt(start);
-    const quote = this.ch();
-    const double = quote === '"';
-    this.pos++;
-    let out = "";
+  // ---- simple keys and indentation ----
+
+  private simpleKeyIsValid(k: SimpleKey): boolean {
+    if (!k.possible) return false;
+    if (k.mark.line < this.line || k.mark.index + 1024 < this.pos) {
+      if (k.required) this.fail(k.mark, "could not find expected ':'");
+      k.possible = false;
+      return false;
+    }
+    return true;
+  }
+
+  private saveSimpleKey(): void {
+    if (!this.simpleKeyAllowed) return;
+    const key: SimpleKey = {
+      possible: true,
+      required: this.flowLevel === 0 && this.indent === this.col,
+      tokenNumber: this.count,
+      mark: this.mark(),
+    };
+    this.removeSimpleKey();
+    this.simpleKeys[this.simpleKeys.length - 1] = key;
+    this.keysByToken.set(key.tokenNumber, this.simpleKeys.length - 1);
+  }
+
+  private removeSimpleKey(): void {
+    const k = this.simpleKeys[this.simpleKeys.length - 1]!;
+    if (!k.possible) return;
+    if (k.required) this.fail(k.mark, "could not find expected ':'");
+    k.possible = false;
+    this.keysByToken.delete(k.tokenNumber);
+  }
+
+  private increaseFlowLevel(): void {
+    this.simpleKeys.push({ possible: false, required: false, tokenNumber: this.count, mark: this.mark() });
+    this.flowLevel++;
+    if (this.flowLevel > MAX_DEPTH) this.fail(this.simpleKeys[this.simpleKeys.length - 1]!.mark, `exceeded max depth of ${MAX_DEPTH}`);
+  }
+
+  private decreaseFlowLevel(): void {
+    if (this.flowLevel === 0) return;
+    this.flowLevel--;
+    this.keysByToken.delete(this.simpleKeys.pop()!.tokenNumber);
+  }
+
+  private rollIndent(column: number, at: number, type: TokenType, mark: Mark): void {
+    if (this.flowLevel > 0 || this.indent >= column) return;
+    this.indents.push(this.indent);
+    this.indent = column;
+    if (this.indents.length > MAX_DEPTH) this.fail(this.simpleKeys[this.simpleKeys.length - 1]!.mark, `exceeded max depth of ${MAX_DEPTH}`);
+    this.insert(at, { type, start: mark, end: mark });
+  }
+
+  private unrollIndent(column: number, scanMark: Mark): void {
+    if (this.flowLevel > 0) return;
+    const mark = { ...scanMark, index: scanMark.index - 1 };
+    while (this.indent > column) {
+      this.push(T.BlockEnd, mark, mark);
+      this.indent = this.indents.pop()!;
+    }
+  }
+
+  // ---- whitespace and comments ----
+
+  private scanToNextToken(): void {
     for (;;) {
-      const c = this.ch();
-      if (c === "") this.scannerError("while scanning a quoted scalar: found unexpected end of stream", start);
-      if (c === quote) {
-        if (!double && this.ch(this.pos + 1) === "'") {
-          out += "'";
-          this.pos += 2;
-          continue;
-        }
-        this.pos++;
+      if (this.col === 0 && this.ch() === "\uFEFF") this.skip();
+      while (this.ch() === " " || ((this.flowLevel > 0 || !this.simpleKeyAllowed) && this.ch() === "\t")) this.skip();
+      if (this.ch() === "#") this.skipComments();
+      if (!isBreak(this.ch())) return;
+      this.skipLine();
+      if (this.flowLevel === 0) this.simpleKeyAllowed = true;
+    }
+  }
+
+  // go-yaml reads a comment together with the comment lines after it (to attach them to nodes),
+  // skipping whatever blanks, tabs and empty lines lie between them.
+  private skipComments(): void {
+    for (;;) {
+      this.skipTo(this.lineEnd());
+      let p = this.pos;
+      let found = -1;
+      for (let peek = 0; peek < COMMENT_PEEK; peek++, p++) {
+        const c = this.src[p] ?? "\0";
+        if (isBlank(c) || isBreak(c)) continue;
+        if (c === "#") found = p;
         break;
       }
-      if (double && c === "\\") {
-        const e = this.ch(this.pos + 1);
-        if (e === "\n") {
-          // Escaped line break: join without a space, drop the next line's indentation.
-          this.pos += 2;
-          this.skipQuotedLinePrefix(start);
-          continue;
-        }
-        out += this.scanEscape();
-        continue;
+      if (found < 0) return;
+      while (this.pos < found) {
+        if (isBreak(this.ch())) this.skipLine();
+        else this.skip();
       }
-      if (c === "\n" || Parser.isBlank(c)) {
-        // Whitespace: trailing blanks before a line break are dropped; breaks fold.
-        let p = this.pos;
-        while (Parser.isBlank(this.ch(p))) p++;
-        if (this.ch(p) !== "\n") {
-          out += this.src.slice(this.pos, p);
-          this.pos = p;
-          continue;
-        }
-        let breaks = 0;
-        while (this.ch(p) === "\n") {
-          breaks++;
-          p++;
-          this.pos = p;
-          this.skipQuotedLinePrefix(start);
-          p = this.pos;
-          while (Parser.isBlank(this.ch(p))) p++;
-          if (this.ch(p) !== "\n") break;
-        }
-        out += breaks === 1 ? " " : "\n".repeat(breaks - 1);
-        continue;
+    }
+  }
+
+  // After most tokens go-yaml reads a comment on the same line right away, blanks and tabs before
+  // it included.
+  private skipLineComment(): void {
+    if (this.newlines > 0) return;
+    for (let p = this.pos; p - this.pos < COMMENT_PEEK; p++) {
+      const c = this.src[p] ?? "\0";
+      if (isBlank(c)) continue;
+      if (c !== "#") return;
+      while (this.pos < p) this.skip();
+      while (!isBreakz(this.ch())) this.skip();
+      return;
+    }
+  }
+
+  // ---- fetching tokens ----
+
+  private fetchStreamEnd(): void {
+    if (this.col !== 0) {
+      this.col = 0;
+      this.line++;
+    }
+    this.unrollIndent(-1, this.mark());
+    this.removeSimpleKey();
+    this.simpleKeyAllowed = false;
+    this.push(T.StreamEnd, this.mark(), this.mark());
+  }
+
+  private fetchDirective(): void {
+    this.unrollIndent(-1, this.mark());
+    this.removeSimpleKey();
+    this.simpleKeyAllowed = false;
+    this.tokens.push(this.scanDirective());
+  }
+
+  private fetchDocumentIndicator(type: TokenType): void {
+    this.unrollIndent(-1, this.mark());
+    this.removeSimpleKey();
+    this.simpleKeyAllowed = false;
+    const start = this.mark();
+    this.skip();
+    this.skip();
+    this.skip();
+    this.push(type, start, this.mark());
+  }
+
+  private fetchFlowCollectionStart(type: TokenType): void {
+    this.saveSimpleKey();
+    this.increaseFlowLevel();
+    this.simpleKeyAllowed = true;
+    this.fetchIndicator(type);
+  }
+
+  private fetchFlowCollectionEnd(type: TokenType): void {
+    this.removeSimpleKey();
+    this.decreaseFlowLevel();
+    this.simpleKeyAllowed = false;
+    this.fetchIndicator(type);
+  }
+
+  private fetchFlowEntry(): void {
+    this.removeSimpleKey();
+    this.simpleKeyAllowed = true;
+    this.fetchIndicator(T.FlowEntry);
+  }
+
+  private fetchIndicator(type: TokenType): void {
+    const start = this.mark();
+    this.skip();
+    this.push(type, start, this.mark());
+  }
+
+  private fetchBlockEntry(): void {
+    if (this.flowLevel === 0) {
+      if (!this.simpleKeyAllowed) this.fail(this.mark(), "block sequence entries are not allowed in this context");
+      this.rollIndent(this.col, -1, T.BlockSequenceStart, this.mark());
+    }
+    this.removeSimpleKey();
+    this.simpleKeyAllowed = true;
+    this.fetchIndicator(T.BlockEntry);
+  }
+
+  private fetchKey(): void {
+    if (this.flowLevel === 0) {
+      if (!this.simpleKeyAllowed) this.fail(this.mark(), "mapping keys are not allowed in this context");
+      this.rollIndent(this.col, -1, T.BlockMappingStart, this.mark());
+    }
+    this.removeSimpleKey();
+    this.simpleKeyAllowed = this.flowLevel === 0;
+    this.fetchIndicator(T.Key);
+  }
+
+  private fetchValue(): void {
+    const key = this.simpleKeys[this.simpleKeys.length - 1]!;
+    if (this.simpleKeyIsValid(key)) {
+      this.insert(key.tokenNumber, { type: T.Key, start: key.mark, end: key.mark });
+      this.rollIndent(key.mark.column, key.tokenNumber, T.BlockMappingStart, key.mark);
+      key.possible = false;
+      this.keysByToken.delete(key.tokenNumber);
+      this.simpleKeyAllowed = false;
+    } else {
+      if (this.flowLevel === 0) {
+        if (!this.simpleKeyAllowed) this.fail(this.mark(), "mapping values are not allowed in this context");
+        this.rollIndent(this.col, -1, T.BlockMappingStart, this.mark());
       }
-      out += c;
-      this.pos++;
+      this.simpleKeyAllowed = this.flowLevel === 0;
     }
-    return { kind: "scalar", value: out, style: double ? "double" : "single", line: m.line, col: m.col };
+    this.fetchIndicator(T.Value);
   }
 
-  private skipQuotedLinePrefix(start: number): void {
-    const ls = this.pos;
-    if (this.isDocMarkerAt(ls)) this.scannerError("while scanning a quoted scalar: found unexpected document indicator", start);
-    while (Parser.isBlank(this.ch())) this.pos++;
+  private fetchAnchor(type: TokenType): void {
+    this.saveSimpleKey();
+    this.simpleKeyAllowed = false;
+    const start = this.mark();
+    this.skip();
+    const from = this.pos;
+    while (isAlpha(this.ch())) this.skip();
+    const name = this.src.slice(from, this.pos);
+    const end = this.mark();
+    if (name === "" || !(isBlankz(this.ch()) || "?:,]}%@`".includes(this.ch()))) {
+      this.fail(start, "did not find expected alphabetic or numeric character");
+    }
+    this.push(type, start, end, name);
   }
 
-  private scanEscape(): string {
-    const at = this.pos;
-    const e = this.ch(this.pos + 1);
-    this.pos += 2;
-    const simple: Record<string, string> = {
-      "0": "\0",
-      a: "\x07",
-      b: "\b",
-      t: "\t",
-      "\t": "\t",
-      n: "\n",
-      v: "\v",
-      f: "\f",
-      r: "\r",
-      e: "\x1b",
-      " ": " ",
-      '"': '"',
-      "/": "/",
-      "\\": "\\",
-      N: "\x85",
-      _: "\xa0",
-      L: "\u2028",
-      P: "\u2029",
-    };
-    if (e in simple) return simple[e]!;
-    const width = e === "x" ? 2 : e === "u" ? 4 : e === "U" ? 8 : 0;
-    if (width === 0) this.scannerError("while parsing a quoted scalar: found unknown escape character", at);
-    const hex = this.src.slice(this.pos, this.pos + width);
-    if (!/^[0-9A-Fa-f]+$/.test(hex) || hex.length !== width) {
-      this.scannerError("while parsing a quoted scalar: did not find expected hexdecimal number", at);
+  private fetchTag(): void {
+    this.saveSimpleKey();
+    this.simpleKeyAllowed = false;
+    const start = this.mark();
+    let handle = "";
+    let suffix: string;
+    if (this.ch(1) === "<") {
+      this.skip();
+      this.skip();
+      suffix = this.scanTagUri(false, "", start);
+      if (this.ch() !== ">") this.fail(start, "did not find the expected '>'");
+      this.skip();
+    } else {
+      handle = this.scanTagHandle(false, start);
+      if (handle.length > 1 && handle.endsWith("!")) {
+        suffix = this.scanTagUri(false, "", start);
+      } else {
+        suffix = this.scanTagUri(false, handle, start);
+        handle = "!";
+        if (suffix === "") [handle, suffix] = ["", "!"];
+      }
     }
-    this.pos += width;
-    const code = parseInt(hex, 16);
-    if ((code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff) {
-      this.scannerError("while parsing a quoted scalar: found invalid Unicode character escape code", at);
-    }
-    return String.fromCodePoint(code);
+    if (!isBlankz(this.ch())) this.fail(start, "did not find expected whitespace or line break");
+    this.push(T.Tag, start, this.mark(), handle, suffix);
   }
 
-  /** A literal (`|`) or folded (`>`) block scalar; content must be indented past `parentIndent`. */
-  private parseBlockScalar(parentIndent: number): YamlScalar {
-    const start = this.pos;
-    const m = this.markAt(start);
-    const literal = this.ch() === "|";
-    this.pos++;
-    let chomp: "clip" | "strip" | "keep" = "clip";
-    let increment = 0;
-    for (let i = 0; i < 2; i++) {
+  private scanTagHandle(directive: boolean, start: Mark): string {
+    if (this.ch() !== "!") this.fail(start, "did not find expected '!'");
+    let s = this.read();
+    while (isAlpha(this.ch())) s += this.read();
+    if (this.ch() === "!") s += this.read();
+    else if (directive && s !== "!") this.fail(start, "did not find expected '!'");
+    return s;
+  }
+
+  /** A tag's URI part; `head` is a handle read before that turned out to be part of it. */
+  private scanTagUri(directive: boolean, head: string, start: Mark): string {
+    let s = head.slice(1);
+    let hasTag = head.length > 0;
+    for (;;) {
       const c = this.ch();
-      if ((c === "+" || c === "-") && chomp === "clip") {
-        chomp = c === "+" ? "keep" : "strip";
-        this.pos++;
-      } else if (c >= "1" && c <= "9" && increment === 0) {
-        increment = Number(c);
-        this.pos++;
-      } else if (c === "0") {
-        this.scannerError("while scanning a block scalar: found an indentation indicator equal to 0");
+      if (!(isAlpha(c) || URI_CHARS.includes(c))) break;
+      s += c === "%" ? this.scanUriEscapes(directive, start) : this.read();
+      hasTag = true;
+    }
+    if (!hasTag) this.fail(start, "did not find expected tag URI");
+    return s;
+  }
+
+  private scanUriEscapes(directive: boolean, start: Mark): string {
+    void directive;
+    const bytes: number[] = [];
+    let want = -1;
+    while (want !== 0) {
+      if (!(this.ch() === "%" && isHex(this.ch(1)) && isHex(this.ch(2)))) this.fail(start, "did not find URI escaped octet");
+      const octet = parseInt(this.src.slice(this.pos + 1, this.pos + 3), 16);
+      if (want < 0) {
+        want = (octet & 0x80) === 0 ? 1 : (octet & 0xe0) === 0xc0 ? 2 : (octet & 0xf0) === 0xe0 ? 3 : (octet & 0xf8) === 0xf0 ? 4 : 0;
+        if (want === 0) this.fail(start, "found an incorrect leading UTF-8 octet");
+      } else if ((octet & 0xc0) !== 0x80) {
+        this.fail(start, "found an incorrect trailing UTF-8 octet");
       }
+      bytes.push(octet);
+      this.skip();
+      this.skip();
+      this.skip();
+      want--;
     }
-    if (!Parser.isBlankOrEOL(this.ch()) || !this.atLineEnd()) {
-      this.scannerError("while scanning a block scalar: did not find expected comment or line break");
+    return new TextDecoder().decode(Uint8Array.from(bytes));
+  }
+
+  private scanDirective(): Token {
+    const start = this.mark();
+    this.skip();
+    const from = this.pos;
+    while (isAlpha(this.ch())) this.skip();
+    const name = this.src.slice(from, this.pos);
+    if (name === "") this.fail(start, "could not find expected directive name");
+    if (!isBlankz(this.ch())) this.fail(start, "found unexpected non-alphabetical character");
+    let token: Token;
+    if (name === "YAML") {
+      while (isBlank(this.ch())) this.skip();
+      const major = this.scanVersionNumber(start);
+      if (this.ch() !== ".") this.fail(start, "did not find expected digit or '.' character");
+      this.skip();
+      const minor = this.scanVersionNumber(start);
+      token = { type: T.VersionDirective, start, end: this.mark(), major, minor };
+    } else if (name === "TAG") {
+      while (isBlank(this.ch())) this.skip();
+      const handle = this.scanTagHandle(true, start);
+      if (!isBlank(this.ch())) this.fail(start, "did not find expected whitespace");
+      while (isBlank(this.ch())) this.skip();
+      const prefix = this.scanTagUri(true, "", start);
+      if (!isBlankz(this.ch())) this.fail(start, "did not find expected whitespace or line break");
+      token = { type: T.TagDirective, start, end: this.mark(), value: handle, suffix: prefix };
+    } else {
+      this.fail(start, "found unknown directive name");
     }
-    let indent = increment > 0 ? (parentIndent >= 0 ? parentIndent + increment : increment) : 0;
-    const col = () => this.pos - this.lineStartOf(this.pos);
-    // Reads the line breaks (and indentation) before the next content line; with no explicit
-    // indentation yet, the first content line sets it.
+    while (isBlank(this.ch())) this.skip();
+    if (this.ch() === "#") while (!isBreakz(this.ch())) this.skip();
+    if (!isBreakz(this.ch())) this.fail(start, "did not find expected comment or line break");
+    this.skipLine();
+    return token;
+  }
+
+  private scanVersionNumber(start: Mark): number {
+    let digits = "";
+    while (isDigit(this.ch())) {
+      if (digits.length === 2) this.fail(start, "found extremely long version number");
+      digits += this.read();
+    }
+    if (digits === "") this.fail(start, "did not find expected version number");
+    return Number(digits);
+  }
+
+  // ---- scalars ----
+
+  private fetchBlockScalar(literal: boolean): void {
+    this.removeSimpleKey();
+    this.simpleKeyAllowed = true;
+    this.tokens.push(this.scanBlockScalar(literal));
+  }
+
+  private scanBlockScalar(literal: boolean): Token {
+    const start = this.mark();
+    this.skip();
+    let chomp = 0;
+    let increment = 0;
+    const readChomp = () => {
+      if (this.ch() === "+" || this.ch() === "-") {
+        chomp = this.ch() === "+" ? 1 : -1;
+        this.skip();
+        return true;
+      }
+      return false;
+    };
+    const readIncrement = () => {
+      if (!isDigit(this.ch())) return;
+      if (this.ch() === "0") this.fail(start, "found an indentation indicator equal to 0");
+      increment = Number(this.ch());
+      this.skip();
+    };
+    if (readChomp()) readIncrement();
+    else if (isDigit(this.ch())) {
+      readIncrement();
+      readChomp();
+    }
+    while (isBlank(this.ch())) this.skip();
+    if (this.ch() === "#") while (!isBreakz(this.ch())) this.skip();
+    if (!isBreakz(this.ch())) this.fail(start, "did not find expected comment or line break");
+    this.skipLine();
+    let end = this.mark();
+    let indent = increment > 0 ? (this.indent >= 0 ? this.indent + increment : increment) : 0;
+    // Reads empty lines (and indentation) up to the next content line; without an indentation
+    // indicator the first content line sets the indentation.
     const scanBreaks = (): string => {
       let breaks = "";
       let maxIndent = 0;
+      end = this.mark();
       for (;;) {
-        while ((indent === 0 || col() < indent) && this.ch() === " ") this.pos++;
-        maxIndent = Math.max(maxIndent, col());
-        if ((indent === 0 || col() < indent) && this.ch() === "\t") {
-          this.scannerError("while scanning a block scalar: found a tab character where an indentation space is expected");
+        while ((indent === 0 || this.col < indent) && this.ch() === " ") this.skip();
+        if (this.col > maxIndent) maxIndent = this.col;
+        if ((indent === 0 || this.col < indent) && this.ch() === "\t") {
+          this.fail(start, "found a tab character where an indentation space is expected");
         }
-        if (this.ch() !== "\n") break;
-        breaks += "\n";
-        this.pos++;
+        if (!isBreak(this.ch())) break;
+        breaks += this.readLine();
+        end = this.mark();
       }
-      if (indent === 0) indent = Math.max(maxIndent, parentIndent + 1, 1);
+      if (indent === 0) indent = Math.max(maxIndent, this.indent + 1, 1);
       return breaks;
     };
     let out = "";
     let leadingBreak = "";
-    let trailingBreaks = "";
+    let trailingBreaks = scanBreaks();
     let leadingBlank = false;
-    if (this.ch() === "\n") {
-      this.pos++;
+    while (this.col === indent && !(this.ch() === "\0" && this.pos >= this.src.length)) {
+      const trailingBlank = isBlank(this.ch());
+      if (!literal && !leadingBlank && !trailingBlank && leadingBreak.startsWith("\n")) {
+        if (trailingBreaks === "") out += " ";
+      } else {
+        out += leadingBreak;
+      }
+      leadingBreak = "";
+      out += trailingBreaks;
+      trailingBreaks = "";
+      leadingBlank = isBlank(this.ch());
+      const from = this.pos;
+      this.skipTo(this.lineEnd());
+      out += this.src.slice(from, this.pos);
+      if (this.pos >= this.src.length) break;
+      leadingBreak = this.readLine();
       trailingBreaks = scanBreaks();
-      while (this.pos < this.src.length && col() === indent && !(indent === 0 && this.isDocMarkerAt(this.pos))) {
-        const trailingBlank = Parser.isBlank(this.ch());
-        if (!literal && leadingBreak === "\n" && !leadingBlank && !trailingBlank) {
-          if (trailingBreaks === "") out += " ";
+    }
+    if (chomp !== -1) out += leadingBreak;
+    if (chomp === 1) out += trailingBreaks;
+    return { type: T.Scalar, start, end, value: out, style: literal ? "literal" : "folded" };
+  }
+
+  private fetchFlowScalar(single: boolean): void {
+    this.saveSimpleKey();
+    this.simpleKeyAllowed = false;
+    this.tokens.push(this.scanFlowScalar(single));
+  }
+
+  private atDocumentIndicator(): boolean {
+    if (this.col !== 0) return false;
+    const three = this.src.slice(this.pos, this.pos + 3);
+    return (three === "---" || three === "...") && isBlankz(this.ch(3));
+  }
+
+  private scanFlowScalar(single: boolean): Token {
+    const start = this.mark();
+    const quote = single ? "'" : '"';
+    this.skip();
+    let out = "";
+    const gap = newGap();
+    for (;;) {
+      if (this.atDocumentIndicator()) this.fail(start, "found unexpected document indicator");
+      if (this.ch() === "\0" && this.pos >= this.src.length) this.fail(start, "found unexpected end of stream");
+      gap.leadingBlanks = false;
+      while (!isBlankz(this.ch())) {
+        const c = this.ch();
+        if (single && c === "'" && this.ch(1) === "'") {
+          out += "'";
+          this.skip();
+          this.skip();
+        } else if (c === quote) {
+          break;
+        } else if (!single && c === "\\" && isBreak(this.ch(1))) {
+          this.skip();
+          this.skipLine();
+          gap.leadingBlanks = true;
+          break;
+        } else if (!single && c === "\\") {
+          out += this.scanEscape(start);
         } else {
-          out += leadingBreak;
+          const from = this.pos;
+          const src = this.src;
+          let p = from;
+          for (let d = src[p] ?? "\0"; !isBlankz(d) && d !== quote && d !== "\\" && d !== "'"; d = src[++p] ?? "\0");
+          if (p === from) p++;
+          this.skipTo(p);
+          out += src.slice(from, p);
         }
-        leadingBreak = "";
-        out += trailingBreaks;
-        trailingBreaks = "";
-        leadingBlank = trailingBlank;
-        const s = this.pos;
-        while (!Parser.isEOL(this.ch())) this.pos++;
-        out += this.src.slice(s, this.pos);
-        if (this.ch() === "") break;
-        leadingBreak = "\n";
-        this.pos++;
-        trailingBreaks = scanBreaks();
       }
-      // Leave pos on the line break before the first line that is not part of the scalar.
-      if (!(this.pos >= this.src.length && !this.src.endsWith("\n"))) {
-        this.pos = Math.max(this.lineStartOf(Math.min(this.pos, this.src.length)) - 1, 0);
-        if (this.pos >= this.src.length) this.pos = this.src.length;
-      }
+      if (this.ch() === quote) break;
+      this.readGap(gap, null);
+      out += foldGap(gap);
     }
-    if (chomp !== "strip") out += leadingBreak;
-    if (chomp === "keep") out += trailingBreaks;
-    return { kind: "scalar", value: out, style: literal ? "literal" : "folded", line: m.line, col: m.col };
+    this.skip();
+    return { type: T.Scalar, start, end: this.mark(), value: out, style: single ? "single" : "double" };
   }
 
-  // ---- flow context ----------------------------------------------------------------------
+  private scanEscape(start: Mark): string {
+    const e = this.ch(1);
+    const simple = ESCAPES[e];
+    const width = e === "x" ? 2 : e === "u" ? 4 : e === "U" ? 8 : 0;
+    if (simple === undefined && width === 0) this.fail(start, "found unknown escape character");
+    this.skip();
+    this.skip();
+    if (simple !== undefined) return simple;
+    let code = 0;
+    for (let k = 0; k < width; k++) {
+      if (!isHex(this.ch(k))) this.fail(start, "did not find expected hexdecimal number");
+      code = code * 16 + parseInt(this.ch(k), 16);
+    }
+    if ((code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff) this.fail(start, "found invalid Unicode character escape code");
+    for (let k = 0; k < width; k++) this.skip();
+    return String.fromCodePoint(code);
+  }
 
-  private skipFlowSpace(): void {
-    for (;;) {
-      const c = this.ch();
-      if (Parser.isBlank(c)) {
-        this.pos++;
-      } else if (c === "\n") {
-        this.pos++;
-        const ls = this.pos;
-        if (this.isDocMarkerAt(ls)) this.scannerError("found unexpected document indicator");
-      } else if (c === "#" && (this.pos === 0 || Parser.isBlankOrEOL(this.ch(this.pos - 1)))) {
-        while (!Parser.isEOL(this.ch())) this.pos++;
+  /** Reads the blanks and line breaks between words; `onIndentTab` sees tabs after a break. */
+  private readGap(gap: Gap, onIndentTab: (() => void) | null): void {
+    while (isBlank(this.ch()) || isBreak(this.ch())) {
+      if (isBlank(this.ch())) {
+        if (gap.leadingBlanks && onIndentTab && this.ch() === "\t") onIndentTab();
+        if (!gap.leadingBlanks) gap.whitespaces += this.read();
+        else this.skip();
+      } else if (!gap.leadingBlanks) {
+        gap.whitespaces = "";
+        gap.leadingBreak = this.readLine();
+        gap.leadingBlanks = true;
       } else {
-        return;
+        gap.trailingBreaks += this.readLine();
       }
     }
   }
 
-  private parseFlowCollection(): YamlNode {
-    const start = this.pos;
-    const m = this.markAt(start);
-    if (this.ch() === "[") {
-      this.pos++;
-      const seq: YamlSeq = { kind: "seq", items: [], line: m.line, col: m.col };
-      for (;;) {
-        this.skipFlowSpace();
-        if (this.ch() === "]") {
-          this.pos++;
-          return seq;
-        }
-        if (this.ch() === "") this.scannerError("while parsing a flow sequence: did not find expected ',' or ']'", start);
-        const item = this.parseFlowEntry(true);
-        delete (item as FlowPairMap).singlePair;
-        seq.items.push(item);
-        this.skipFlowSpace();
-        if (this.ch() === ",") {
-          this.pos++;
-        } else if (this.ch() !== "]") {
-          this.parserError("did not find expected ',' or ']'", start);
-        }
-      }
-    }
-    this.pos++; // "{"
-    const map: YamlMap = { kind: "map", pairs: [], line: m.line, col: m.col };
+  private fetchPlainScalar(): void {
+    this.saveSimpleKey();
+    this.simpleKeyAllowed = false;
+    this.tokens.push(this.scanPlainScalar());
+  }
+
+  private scanPlainScalar(): Token {
+    const start = this.mark();
+    let end = this.mark();
+    const indent = this.indent + 1;
+    let out = "";
+    const gap = newGap();
+    const flow = this.flowLevel > 0;
     for (;;) {
-      this.skipFlowSpace();
-      if (this.ch() === "}") {
-        this.pos++;
-        return map;
-      }
-      if (this.ch() === "") this.scannerError("while parsing a flow mapping: did not find expected ',' or '}'", start);
-      const entry = this.parseFlowEntry(false);
-      if (entry.kind === "map" && (entry as FlowPairMap).singlePair) {
-        map.pairs.push((entry as FlowPairMap).pairs[0]!);
-      } else {
-        map.pairs.push({ key: entry, value: this.emptyScalar(undefined, this.pos) });
-      }
-      this.skipFlowSpace();
-      if (this.ch() === ",") {
-        this.pos++;
-      } else if (this.ch() !== "}") {
-        this.parserError("did not find expected ',' or '}'", start);
-      }
-    }
-  }
-
-  /** One entry of a flow collection: a node, or `key: value` (a one-pair mapping). */
-  private parseFlowEntry(inSeq: boolean): YamlNode {
-    const m = this.markAt(this.pos);
-    let key: YamlNode;
-    let explicit = false;
-    if (this.ch() === "?" && Parser.isBlankOrEOL(this.ch(this.pos + 1))) {
-      explicit = true;
-      this.pos++;
-      this.skipFlowSpace();
-    }
-    if (this.ch() === ":" && (Parser.isBlankOrEOL(this.ch(this.pos + 1)) || FLOW_INDICATORS.includes(this.ch(this.pos + 1)))) {
-      key = this.emptyScalar(undefined, this.pos);
-    } else if (explicit && (this.ch() === "," || this.ch() === (inSeq ? "]" : "}"))) {
-      key = this.emptyScalar(undefined, this.pos);
-    } else {
-      key = this.parseFlowNode();
-    }
-    const jsonLike = key.kind !== "scalar" || key.style === "single" || key.style === "double";
-    const save = this.pos;
-    this.skipFlowSpace();
-    const c = this.ch();
-    const n = this.ch(this.pos + 1);
-    if (c === ":" && (jsonLike || Parser.isBlankOrEOL(n) || FLOW_INDICATORS.includes(n))) {
-      this.pos++;
-      this.skipFlowSpace();
-      const value =
-        this.ch() === "," || this.ch() === "]" || this.ch() === "}" ? this.emptyScalar(undefined, this.pos) : this.parseFlowNode();
-      const pair: FlowPairMap = { kind: "map", pairs: [{ key, value }], line: m.line, col: m.col, singlePair: true };
-      return pair;
-    }
-    this.pos = save;
-    if (explicit) {
-      const pair: FlowPairMap = {
-        kind: "map",
-        pairs: [{ key, value: this.emptyScalar(undefined, this.pos) }],
-        line: m.line,
-        col: m.col,
-        singlePair: true,
-      };
-      return pair;
-    }
-    return key;
-  }
-
-  private parseFlowNode(): YamlNode {
-    const props = this.parseProps(true);
-    const c = this.ch();
-    if (props && (c === "," || c === "]" || c === "}" || c === ":" || c === "")) return this.register(this.emptyScalar(props, this.pos));
-    let node: YamlNode;
-    if (c === "[" || c === "{") node = this.parseFlowCollection();
-    else if (c === '"' || c === "'") node = this.parseQuoted();
-    else if (c === "*") {
-      if (props) this.parserError("did not find expected node content", null);
-      return this.parseAlias();
-    } else node = this.parseFlowPlain();
-    this.applyProps(node, props);
-    return this.register(node);
-  }
-
-  private parseFlowPlain(): YamlScalar {
-    const start = this.pos;
-    const m = this.markAt(start);
-    const c = this.ch();
-    if (
-      Parser.PLAIN_FORBIDDEN_START.includes(c) ||
-      ((c === "-" || c === "?" || c === ":") && (Parser.isBlankOrEOL(this.ch(start + 1)) || FLOW_INDICATORS.includes(this.ch(start + 1))))
-    ) {
-      this.scannerError("found character that cannot start any token");
-    }
-    let text = "";
-    let pendingBreaks = 0;
-    for (;;) {
-      // One line's worth.
-      const ls = this.pos;
-      let end = ls;
-      for (;;) {
-        const ch = this.ch();
-        if (Parser.isEOL(ch) || FLOW_INDICATORS.includes(ch)) break;
-        if (ch === ":") {
-          const n = this.ch(this.pos + 1);
-          if (Parser.isBlankOrEOL(n) || FLOW_INDICATORS.includes(n)) break;
+      if (this.atDocumentIndicator() || this.ch() === "#") break;
+      while (!isBlankz(this.ch())) {
+        const c = this.ch();
+        if ((c === ":" && isBlankz(this.ch(1))) || (flow && ",?[]{}".includes(c))) break;
+        out += foldGap(gap);
+        const from = this.pos;
+        const src = this.src;
+        let p = from;
+        for (;;) {
+          const d = src[p] ?? "\0";
+          if (isBlankz(d) || (d === ":" && isBlankz(src[p + 1] ?? "\0")) || (flow && ",?[]{}".includes(d))) break;
+          p++;
         }
-        if (ch === "#" && this.pos > ls && Parser.isBlank(this.ch(this.pos - 1))) break;
-        this.pos++;
-        if (!Parser.isBlank(ch)) end = this.pos;
+        if (p === from) p++;
+        this.skipTo(p);
+        out += src.slice(from, p);
+        end = this.mark();
       }
-      const part = this.src.slice(ls, end);
-      if (part !== "") {
-        text += pendingBreaks === 0 ? part : (pendingBreaks === 1 ? " " : "\n".repeat(pendingBreaks - 1)) + part;
-      }
-      this.pos = end;
-      // Continue on the next line when the scalar is not finished.
-      let p = end;
-      while (Parser.isBlank(this.ch(p))) p++;
-      if (this.ch(p) !== "\n") break;
-      let breaks = 0;
-      while (this.ch(p) === "\n") {
-        breaks++;
-        p++;
-        while (Parser.isBlank(this.ch(p))) p++;
-      }
-      const n = this.ch(p);
-      if (n === "" || FLOW_INDICATORS.includes(n) || n === "#" || (n === ":" && (Parser.isBlankOrEOL(this.ch(p + 1)) || FLOW_INDICATORS.includes(this.ch(p + 1))))) {
-        break;
-      }
-      if (this.isDocMarkerAt(this.lineStartOf(p)) && this.colOf(p) === 0) break;
-      pendingBreaks = breaks;
-      this.pos = p;
+      if (!(isBlank(this.ch()) || isBreak(this.ch()))) break;
+      this.readGap(gap, () => {
+        if (this.col < indent) this.fail(start, "found a tab character that violates indentation");
+      });
+      if (!flow && this.col < indent) break;
     }
-    return { kind: "scalar", value: text, style: "plain", line: m.line, col: m.col };
+    if (gap.leadingBlanks) this.simpleKeyAllowed = true;
+    return { type: T.Scalar, start, end, value: out, style: "plain" };
   }
 }
 
-interface FlowPairMap extends YamlMap {
-  singlePair?: boolean;
+// ---- parser and tree -----------------------------------------------------------------------
+
+const CORE_PREFIX = "tag:yaml.org,2002:";
+
+/** Builds the first document's tree from the tokens, in the order go-yaml's parser reads them. */
+class Parser {
+  private readonly anchors = new Map<string, YamlNode>();
+  private tagDirectives: { handle: string; prefix: string }[] = [];
+
+  constructor(private readonly s: Scanner) {}
+
+  private fail(problem: string, problemMark: Mark, contextMark: Mark = NO_MARK): never {
+    throw new YamlFailure(problem, "parser", contextMark, problemMark);
+  }
+
+  private is(t: Token, a: TokenType, b: TokenType, c: TokenType = a, d: TokenType = a, e: TokenType = a): boolean {
+    const x = t.type;
+    return x === a || x === b || x === c || x === d || x === e;
+  }
+
+  parseFirstDocument(): YamlNode | null {
+    this.s.skipToken(); // stream start
+    let token = this.s.peek();
+    let root: YamlNode;
+    if (!this.is(token, T.VersionDirective, T.TagDirective, T.DocumentStart, T.StreamEnd)) {
+      this.processDirectives();
+      root = this.parseNode(true, false);
+    } else if (token.type !== T.StreamEnd) {
+      this.processDirectives();
+      token = this.s.peek();
+      if (token.type !== T.DocumentStart) this.fail("did not find expected <document start>", token.start);
+      this.s.skipToken();
+      token = this.s.peek();
+      root = this.is(token, T.VersionDirective, T.TagDirective, T.DocumentStart, T.DocumentEnd, T.StreamEnd)
+        ? this.emptyScalar(token.start)
+        : this.parseNode(true, false);
+    } else {
+      return null;
+    }
+    // The document's end: go-yaml looks at the next token (and so scans a little further).
+    if (this.s.peek().type === T.DocumentEnd) this.s.skipToken();
+    return root;
+  }
+
+  private processDirectives(): void {
+    let version = false;
+    for (let token = this.s.peek(); this.is(token, T.VersionDirective, T.TagDirective); token = this.s.peek()) {
+      if (token.type === T.VersionDirective) {
+        if (version) this.fail("found duplicate %YAML directive", token.start);
+        if (token.major !== 1 || token.minor !== 1) this.fail("found incompatible YAML document", token.start);
+        version = true;
+      } else {
+        if (this.tagDirectives.some((d) => d.handle === token.value)) this.fail("found duplicate %TAG directive", token.start);
+        this.tagDirectives.push({ handle: token.value!, prefix: token.suffix! });
+      }
+      this.s.skipToken();
+    }
+    for (const [handle, prefix] of [["!", "!"], ["!!", CORE_PREFIX]] as const) {
+      if (!this.tagDirectives.some((d) => d.handle === handle)) this.tagDirectives.push({ handle, prefix });
+    }
+  }
+
+  private emptyScalar(mark: Mark): YamlScalar {
+    return { kind: "scalar", value: "", style: "plain", line: mark.line + 1, col: mark.column + 1 };
+  }
+
+  /** A node with its properties; `indentless` allows a `- ` sequence at a mapping's indentation. */
+  private parseNode(block: boolean, indentless: boolean): YamlNode {
+    let token = this.s.peek();
+    if (token.type === T.Alias) {
+      this.s.skipToken();
+      const target = this.anchors.get(token.value!);
+      if (!target) throw new YamlFailure(`unknown anchor '${token.value}' referenced`, "plain", NO_MARK, token.start);
+      return { kind: "alias", name: token.value!, target, line: token.start.line + 1, col: token.start.column + 1 };
+    }
+    const start = token.start;
+    let anchor: string | undefined;
+    let tagToken: Token | undefined;
+    if (token.type === T.Anchor) {
+      anchor = token.value;
+      this.s.skipToken();
+      token = this.s.peek();
+      if (token.type === T.Tag) {
+        tagToken = token;
+        this.s.skipToken();
+        token = this.s.peek();
+      }
+    } else if (token.type === T.Tag) {
+      tagToken = token;
+      this.s.skipToken();
+      token = this.s.peek();
+      if (token.type === T.Anchor) {
+        anchor = token.value;
+        this.s.skipToken();
+        token = this.s.peek();
+      }
+    }
+    let tag = "";
+    if (tagToken) {
+      if (tagToken.value === "") tag = tagToken.suffix!;
+      else {
+        const d = this.tagDirectives.find((x) => x.handle === tagToken.value);
+        if (!d) this.fail("found undefined tag handle", tagToken.start, start);
+        tag = d.prefix + tagToken.suffix;
+      }
+    }
+    const shortTag = tag === "" || tag === "!" ? undefined : tag.startsWith(CORE_PREFIX) ? "!!" + tag.slice(CORE_PREFIX.length) : tag;
+    const line = start.line + 1;
+    const col = start.column + 1;
+    let node: YamlNode | undefined;
+    if (indentless && token.type === T.BlockEntry) node = { kind: "seq", items: [], line, col };
+    else if (token.type === T.Scalar) node = { kind: "scalar", value: token.value!, style: token.style!, line, col };
+    else if (token.type === T.FlowSequenceStart || (block && token.type === T.BlockSequenceStart)) node = { kind: "seq", items: [], line, col };
+    else if (token.type === T.FlowMappingStart || (block && token.type === T.BlockMappingStart)) node = { kind: "map", pairs: [], line, col };
+    else if (anchor !== undefined || tag !== "") node = { kind: "scalar", value: "", style: "plain", line, col };
+    if (node === undefined) this.fail("did not find expected node content", token.start, start);
+    if (shortTag !== undefined) node.tag = shortTag;
+    if (anchor !== undefined) {
+      node.anchor = anchor;
+      this.anchors.set(anchor, node);
+    }
+    if (node.kind === "scalar") {
+      if (token.type === T.Scalar) this.s.skipToken();
+      return node;
+    }
+    switch (token.type) {
+      case T.BlockEntry:
+        return this.parseIndentlessSequence(node as YamlSeq);
+      case T.FlowSequenceStart:
+        return this.parseFlowSequence(node as YamlSeq);
+      case T.FlowMappingStart:
+        return this.parseFlowMapping(node as YamlMap);
+      case T.BlockSequenceStart:
+        return this.parseBlockSequence(node as YamlSeq);
+      default:
+        return this.parseBlockMapping(node as YamlMap);
+    }
+  }
+
+  private parseBlockSequence(seq: YamlSeq): YamlSeq {
+    const mark = this.s.peek().start;
+    this.s.skipToken();
+    for (;;) {
+      const token = this.s.peek();
+      if (token.type === T.BlockEntry) {
+        this.s.skipToken();
+        const next = this.s.peek();
+        seq.items.push(this.is(next, T.BlockEntry, T.BlockEnd) ? this.emptyScalar(token.end) : this.parseNode(true, false));
+      } else if (token.type === T.BlockEnd) {
+        this.s.skipToken();
+        return seq;
+      } else {
+        this.fail("did not find expected '-' indicator", token.start, mark);
+      }
+    }
+  }
+
+  private parseIndentlessSequence(seq: YamlSeq): YamlSeq {
+    for (let token = this.s.peek(); token.type === T.BlockEntry; token = this.s.peek()) {
+      this.s.skipToken();
+      const next = this.s.peek();
+      seq.items.push(this.is(next, T.BlockEntry, T.Key, T.Value, T.BlockEnd) ? this.emptyScalar(token.end) : this.parseNode(true, false));
+    }
+    return seq;
+  }
+
+  private parseBlockMapping(map: YamlMap): YamlMap {
+    const mark = this.s.peek().start;
+    this.s.skipToken();
+    for (;;) {
+      let token = this.s.peek();
+      let key: YamlNode;
+      if (token.type === T.Key) {
+        this.s.skipToken();
+        const next = this.s.peek();
+        key = this.is(next, T.Key, T.Value, T.BlockEnd) ? this.emptyScalar(token.end) : this.parseNode(true, true);
+      } else if (token.type === T.BlockEnd) {
+        this.s.skipToken();
+        return map;
+      } else {
+        this.fail("did not find expected key", token.start, mark);
+      }
+      token = this.s.peek();
+      let value: YamlNode;
+      if (token.type === T.Value) {
+        this.s.skipToken();
+        const next = this.s.peek();
+        value = this.is(next, T.Key, T.Value, T.BlockEnd) ? this.emptyScalar(token.end) : this.parseNode(true, true);
+      } else {
+        value = this.emptyScalar(token.start);
+      }
+      map.pairs.push({ key, value });
+    }
+  }
+
+  /**
+   * The first token of a flow collection's next entry, past its `,`; null at the collection's
+   * end (`end`), which is then consumed.
+   */
+  private nextFlowEntry(end: TokenType, first: boolean, mark: Mark): Token | null {
+    let token = this.s.peek();
+    if (token.type !== end && !first) {
+      if (token.type !== T.FlowEntry) this.fail(`did not find expected ',' or '${end === T.FlowSequenceEnd ? "]" : "}"}'`, token.start, mark);
+      this.s.skipToken();
+      token = this.s.peek();
+    }
+    if (token.type !== end) return token;
+    this.s.skipToken();
+    return null;
+  }
+
+  private parseFlowSequence(seq: YamlSeq): YamlSeq {
+    const mark = this.s.peek().start;
+    this.s.skipToken();
+    for (let first = true; ; first = false) {
+      let token = this.nextFlowEntry(T.FlowSequenceEnd, first, mark);
+      if (token === null) return seq;
+      if (token.type !== T.Key) {
+        seq.items.push(this.parseNode(false, false));
+        continue;
+      }
+      // `[key: value]`: a single-pair mapping.
+      const map: YamlMap = { kind: "map", pairs: [], line: token.start.line + 1, col: token.start.column + 1 };
+      this.s.skipToken();
+      token = this.s.peek();
+      let key: YamlNode;
+      if (this.is(token, T.Value, T.FlowEntry, T.FlowSequenceEnd)) {
+        // go-yaml consumes the token after an empty key here, whatever it is.
+        this.s.skipToken();
+        key = this.emptyScalar(token.end);
+      } else {
+        key = this.parseNode(false, false);
+      }
+      const valueToken = this.s.peek();
+      let value: YamlNode | undefined;
+      if (valueToken.type === T.Value) {
+        this.s.skipToken();
+        if (!this.is(this.s.peek(), T.FlowEntry, T.FlowSequenceEnd)) value = this.parseNode(false, false);
+      }
+      map.pairs.push({ key, value: value ?? this.emptyScalar(valueToken.start) });
+      seq.items.push(map);
+    }
+  }
+
+  private parseFlowMapping(map: YamlMap): YamlMap {
+    const mark = this.s.peek().start;
+    this.s.skipToken();
+    for (let first = true; ; first = false) {
+      let token = this.nextFlowEntry(T.FlowMappingEnd, first, mark);
+      if (token === null) return map;
+      let key: YamlNode;
+      let value: YamlNode;
+      if (token.type === T.Key) {
+        this.s.skipToken();
+        token = this.s.peek();
+        key = this.is(token, T.Value, T.FlowEntry, T.FlowMappingEnd) ? this.emptyScalar(token.start) : this.parseNode(false, false);
+        token = this.s.peek();
+        if (token.type === T.Value) {
+          this.s.skipToken();
+          token = this.s.peek();
+          value = this.is(token, T.FlowEntry, T.FlowMappingEnd) ? this.emptyScalar(token.start) : this.parseNode(false, false);
+        } else {
+          value = this.emptyScalar(token.start);
+        }
+      } else {
+        key = this.parseNode(false, false);
+        value = this.emptyScalar(this.s.peek().start);
+      }
+      map.pairs.push({ key, value });
+    }
+  }
 }

@@ -1,5 +1,5 @@
 // nexus-init apply --root DIR [--json] CONFIG|-
-import { parseAnyConfig } from "../acquire/document.ts";
+import { parseAnyConfig, takeUnreportedIssues } from "../acquire/document.ts";
 import { formatIssue, type Issue } from "../config/index.ts";
 import { runStages, type EngineResult } from "../executor/engine.ts";
 import { Logger, stderrSink } from "../log/logger.ts";
@@ -59,7 +59,7 @@ export function loadInputs(
     return { ok: false, code: 2, issues: [] };
   }
   const parsed = parseAnyConfig(bytes);
-  for (const i of parsed.issues) process.stderr.write(formatIssue(i) + "\n");
+  for (const i of takeUnreportedIssues(parsed)) process.stderr.write(formatIssue(i) + "\n");
   if (!parsed.ok) return { ok: false, code: 1, issues: parsed.issues };
   return { ok: true, bytes, config: parsed.config, issues: parsed.issues };
 }

@@ -2,7 +2,10 @@
 // Mirrors Butane's CLI: Ignition JSON on stdout, report lines on stderr in Butane's format.
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseCommandArgs, usageError, program } from "./args.ts";
+import { formatIgnitionJson } from "../butane/emit.ts";
 import { formatReportEntry, translateButane, type ButaneResult } from "../butane/index.ts";
+
+export { formatIgnitionJson };
 
 /** One-line summary for `nexus-init help`. */
 export const summary = "Translate a Butane config (YAML) to an Ignition config (JSON)";
@@ -58,17 +61,6 @@ function parseTranslateArgs(args: string[]): ButaneCliOptions | number {
     check: values.check === true,
     output: values.output as string | undefined,
   };
-}
-
-/** Serializes like Go's encoding/json: `<`, `>`, `&`, U+2028 and U+2029 escaped. */
-export function formatIgnitionJson(value: unknown, pretty: boolean): string {
-  const text = pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value);
-  return text
-    .replace(/</g, "\\u003c")
-    .replace(/>/g, "\\u003e")
-    .replace(/&/g, "\\u0026")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
 }
 
 /** Runs one Butane translation with CLI semantics; returns the exit code. */
