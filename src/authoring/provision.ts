@@ -75,10 +75,8 @@ function chooseVersion(target: Target, pinned: string | undefined, uses: Feature
   const rules: SpecVersion = version === "3.6.0-experimental" ? "3.6.0" : (version as SpecVersion);
   for (const u of uses) {
     if (atLeast(rules, u.since)) continue;
-    if (u.droppedBefore) {
-      const message = `${u.feature} needs spec ${u.since} or newer: at spec ${version} nexus-init and Ignition drop the special bits`;
-      out.push({ severity: "warning", message, origins: originsOf(u.path), path: u.path });
-    } else out.push(err(`${u.feature} needs spec ${u.since} or newer, but the output is spec ${version}`, originsOf(u.path), u.path));
+    // The validator warns about what an older spec drops (special mode bits), at the same path.
+    if (!u.droppedBefore) out.push(err(`${u.feature} needs spec ${u.since} or newer, but the output is spec ${version}`, originsOf(u.path), u.path));
   }
   return { version, rules, how };
 }
