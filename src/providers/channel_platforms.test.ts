@@ -151,6 +151,13 @@ describe("virtualbox guest properties (VBoxControl)", () => {
     );
   });
 
+  test("acquiring on virtualbox: invalid JSON is an error naming the platform and source", async () => {
+    const env = scratchEnv();
+    const tool = fakeVBoxControl(new Map([[VBOX_CONFIG, "{nope"]]));
+    const system = fakeSystem({ env, respond: (cmd, args) => (cmd === "vboxControl" ? tool([cmd, ...args]) : undefined) });
+    await expect(acquireOn("virtualbox", env, { system, offline: true })).rejects.toThrow(/Cannot parse user config from virtualbox .*\/Ignition\/Config/);
+  });
+
   test("`deleteProvisionedConfig()` on virtualbox deletes both properties", async () => {
     const props = new Map([[VBOX_CONFIG, CONFIG], [VBOX_ENCODING, ""], ["/Other", "x"]]);
     await deleteProvisionedConfig(vbox(props).ctx);
@@ -298,6 +305,19 @@ describe("applehv, nvidiabluefield, zvm", () => {
     expect((await nvidiabluefieldProvider.fetch(providerContext("nvidiabluefield", gone, { system }))).kind).toBe("none");
   });
 
+  test("acquiring on applehv, nvidiabluefield: invalid JSON is an error naming the platform and source", async () => {
+    const bad = "{nope";
+    const vsockEnv = scratchEnv({ NEXUS_PATH_VSOCK_DEVICE: "/" });
+    const response = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${bad.length}\r\n\r\n${bad}`;
+    const vsock = fakeSystem({ env: vsockEnv, respond: (cmd, args) => (cmd === "socat" ? ok([cmd, ...args], response) : undefined) });
+    await expect(acquireOn("applehv", vsockEnv, { system: vsock, offline: true })).rejects.toThrow(/Cannot parse user config from applehv vsock/);
+    const fifo = join(mkdtempSync(join(tmpdir(), "nexus-bf-")), "bootfifo");
+    writeFileSync(fifo, bad);
+    const bfEnv = scratchEnv({ NEXUS_PATH_BLUEFIELD_BOOTFIFO: fifo });
+    const bf = fakeSystem({ env: bfEnv, respond: (cmd, args) => (cmd === "modprobe" ? ok([cmd, ...args]) : undefined) });
+    await expect(acquireOn("nvidiabluefield", bfEnv, { system: bf, offline: true })).rejects.toThrow(/Cannot parse user config from nvidiabluefield .*bootfifo/);
+  });
+
   const LISTING = [
     "ORIGINID FILE CLASS RECORDS  CPY HOLD DATE  TIME     NAME      TYPE      DIST",
     "RSCS     0004 B PUN 00000006 001 NONE 06/11 15:30:44 readme    txt       SYSPROG",
@@ -341,6 +361,21 @@ describe("applehv, nvidiabluefield, zvm", () => {
       `vmur re -f 0007 ${join(spool, "config.ign")}`,
     ]);
     mkdirSync(spool, { recursive: true });
+  });
+
+  test("acquiring on zvm: invalid JSON in the spool file is an error naming the platform and source", async () => {
+    const spool = mkdtempSync(join(tmpdir(), "nexus-zvm-"));
+    const env = scratchEnv({ NEXUS_PATH_ZVM_SPOOL_DIR: spool });
+    const system = fakeSystem({
+      env,
+      respond: (cmd, args) => {
+        const argv = [cmd, ...args];
+        if (cmd === "vmur" && args[0] === "li") return ok(argv, LISTING);
+        if (cmd === "vmur" && args[0] === "re") return writeFileSync(args[3]!, "{nope"), ok(argv);
+        return ok(argv);
+      },
+    });
+    await expect(acquireOn("zvm", env, { system, offline: true })).rejects.toThrow(/Cannot parse user config from zvm .*config\.ign/);
   });
 
   test("`zvmProvider.fetch()`: no .ign file is no config; a failing vmur is an error", async () => {

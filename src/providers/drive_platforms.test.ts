@@ -119,9 +119,9 @@ describe("config drives", () => {
     const nocloud = await makeDrive("cidata", { "user-data": CONFIG });
     const cfg2 = await makeDrive("config-2", { "openstack/latest/user_data": CONFIG });
     const a = await fetchOn(kubevirtProvider, labels({ cidata: nocloud }), true);
-    expect(a.kind === "config" && a.source).toBe('kubevirt config drive "cidata"');
+    expect(a.kind === "config" && a.source).toBe('kubevirt config drive "cidata":/user-data');
     const b = await fetchOn(kubevirtProvider, labels({ "config-2": cfg2 }), true);
-    expect(b.kind === "config" && b.source).toBe('kubevirt config drive "config-2"');
+    expect(b.kind === "config" && b.source).toBe('kubevirt config drive "config-2":/openstack/latest/user_data');
     await noMountsLeft();
   });
 
@@ -131,6 +131,39 @@ describe("config drives", () => {
       /Cannot parse user config from powervs config drive "config-2":\/openstack\/latest\/user_data/,
     );
   });
+});
+
+describe("invalid JSON on a config drive: an error naming the platform and the drive", () => {
+  // Acquired as the fetch stages do (the drive's bytes reach the parser unchanged).
+  const cases = [
+    { platform: "nutanix", label: "config-2", path: "openstack/latest/user_data" },
+    { platform: "ibmcloud", label: "cidata", path: "user-data" },
+    { platform: "kubevirt", label: "cidata", path: "user-data" },
+    { platform: "proxmoxve", label: "cidata", path: "user-data" },
+    { platform: "brightbox", label: "CONFIG-2", path: "openstack/latest/user_data" },
+    { platform: "cloudstack", label: "config-2", path: "cloudstack/userdata/user_data.txt" },
+  ];
+  for (const { platform, label, path } of cases) {
+    test(`acquiring on ${platform}: invalid JSON in ${label}:/${path}`, async () => {
+      const dev = await makeDrive(label, { [path]: "{oops" });
+      const leases = join(work, `leases${++n}`);
+      mkdirSync(leases);
+      writeFileSync(join(leases, "eth0"), "SERVER_ADDRESS=127.0.0.1\n");
+      // The metadata services of the racing platforms refuse connections: the drive answers.
+      const env = labels(
+        { [label]: dev },
+        {
+          NEXUS_URL_OPENSTACK: "http://127.0.0.1:1",
+          NEXUS_URL_OPENSTACK_V6: "http://[::1]:1",
+          NEXUS_PATH_DHCP_LEASES: leases,
+          NEXUS_PATH_NETWORKD_LEASES: join(work, "none"),
+          NEXUS_URL_CLOUDSTACK: "http://{dhcp-server}:1",
+        },
+      );
+      await expect(acquireOn(platform, env)).rejects.toThrow(`Cannot parse user config from ${platform} config drive "${label}":/${path}`);
+      await noMountsLeft();
+    });
+  }
 });
 
 describe("openstack and cloudstack: config drive and metadata service race", () => {
@@ -171,7 +204,7 @@ describe("openstack and cloudstack: config drive and metadata service race", () 
     const dev = await makeDrive("CONFIG-2", { "openstack/latest/user_data": CONFIG });
     const env = labels({ "CONFIG-2": dev }, { NEXUS_URL_OPENSTACK: "http://127.0.0.1:1", NEXUS_URL_OPENSTACK_V6: "http://[::1]:1" });
     const r = await fetchOn(openstackProvider, env);
-    expect(r.kind === "config" && r.source).toBe('openstack config drive "CONFIG-2"');
+    expect(r.kind === "config" && r.source).toBe('openstack config drive "CONFIG-2":/openstack/latest/user_data');
     await noMountsLeft();
   });
 
@@ -202,7 +235,7 @@ describe("openstack and cloudstack: config drive and metadata service race", () 
     writeFileSync(join(leases, "2"), "SERVER_ADDRESS=127.0.0.1\n");
     const env = labels({ "config-2": dev }, { NEXUS_PATH_NETWORKD_LEASES: leases, NEXUS_URL_CLOUDSTACK: `http://{dhcp-server}:${server.port}` });
     const r = await fetchOn(cloudstackProvider, env);
-    expect(r.kind === "config" && r.source).toBe('cloudstack config drive "config-2"');
+    expect(r.kind === "config" && r.source).toBe('cloudstack config drive "config-2":/cloudstack/userdata/user_data.txt');
     expect(text(r)).toBe(CONFIG);
     await noMountsLeft();
   });
@@ -267,6 +300,14 @@ describe("azure: IMDS, then the OVF CD-ROM", () => {
     const r = await azurestackProvider.fetch(providerContext("azurestack", env, { system, offline: true }));
     expect(text(r)).toBe(CONFIG);
     expect(mounts.map((m) => m[3])).toEqual(["iso9660"]);
+  });
+
+  test("acquiring on azurestack: invalid JSON in CustomData.bin is an error naming the platform and the CD-ROM", async () => {
+    const { dev, sys } = await ovfSetup({ "ovf-env.xml": "<Environment/>", "CustomData.bin": "{oops" }, { cdrom: true });
+    const env = scratchEnv({ NEXUS_PATH_SYS_CLASS_BLOCK: sys });
+    const { system } = ovfSystem(env, { udf: [dev] });
+    await expect(acquireOn("azurestack", env, { system, offline: true })).rejects.toThrow(`Cannot parse user config from azurestack OVF custom data ${dev}:/CustomData.bin`);
+    await noMountsLeft();
   });
 
   test("`azureProvider.fetch()`: an OVF drive without CustomData.bin is no config", async () => {

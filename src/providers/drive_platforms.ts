@@ -19,10 +19,10 @@ export function cidataWaitMs(env: Record<string, string | undefined>): number {
   return Number.isFinite(v) && v > 0 ? v : 30_000;
 }
 
-/** A drive source of a race: waits for the label (until the race ends), then reads `path`. */
+/** A drive source of a race: waits for the label (until the race ends), then reads `path` (its name says both, as the single-drive platforms' sources do). */
 export function driveSource(ctx: ProviderContext, label: string, path: string) {
   return {
-    name: `config drive "${label}"`,
+    name: `config drive "${label}":${path}`,
     async run(signal: AbortSignal): Promise<Uint8Array | null> {
       const dev = await waitForLabel(ctx, label, { timeoutMs: null, signal });
       if (!dev) throw new Error("the race ended before the drive appeared");
