@@ -2,11 +2,14 @@
 # Builds the nexus-init LiveCD initramfs: a merged-/usr tree with busybox, dist/nexus-init
 # (copied byte for byte: stripping a Bun binary destroys it), the programs the stages call
 # with their ldd-resolved libraries, systemd-udevd and the storage rules, the kernel modules
-# of the downloaded Debian kernel, and the tiny OS for LiveCD boots; packed as a newc cpio,
-# zstd-compressed.
+# of the downloaded Debian kernel, and the tiny OS for LiveCD boots; packed as a newc cpio
+# (kept beside the staging tree for bench/initramfs.ts) and compressed with COMPRESS (see
+# initramfs/README.md for how it was chosen). Prints the image's size.
 #
 # Usage: initramfs/build.sh [--kernel DIR] [--binary FILE] [--out FILE] [--staging DIR]
-#                           [--level N]
+#                           [--compress "CMD"] [--level N (zstd -N)]
+# COMPRESS (default $NEXUS_INITRAMFS_COMPRESS, else DEFAULT_COMPRESS) reads the archive on
+# standard input and writes a format the kernel unpacks on standard output.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +18,8 @@ kernel=$repo/build/kernel
 binary=$repo/dist/nexus-init
 out=$repo/dist/initramfs.img
 stage=$repo/build/initramfs/root
-level=${NEXUS_INITRAMFS_ZSTD_LEVEL:-12}
+DEFAULT_COMPRESS="zstd -q -T1 -12"
+compress=${NEXUS_INITRAMFS_COMPRESS:-$DEFAULT_COMPRESS}
 bun=$repo/node_modules/.bin/bun
 
 while [ $# -gt 0 ]; do
@@ -24,7 +28,8 @@ while [ $# -gt 0 ]; do
     --binary) binary=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --staging) stage=$2; shift 2 ;;
-    --level) level=$2; shift 2 ;;
+    --compress) compress=$2; shift 2 ;;
+    --level) compress="zstd -q -T1 -$2"; shift 2 ;;
     *) echo "Cannot parse argument \"$1\": unknown option" >&2; exit 2 ;;
   esac
 done
@@ -74,6 +79,10 @@ stage_skeleton() {
   : >"$stage"/etc/resolv.conf
   install -m 0755 "$here"/init "$stage"/init
   install -m 0755 "$here"/udhcpc.script "$stage"/usr/share/nexus/udhcpc.script
+  mkdir -p "$stage"/usr/lib/nexus
+  install -m 0644 "$here"/lib.sh "$stage"/usr/lib/nexus/boot-lib.sh
+  # The boot environment's own commands (nexus-net-up, nexus-mount-root) that nexus-init calls.
+  install -m 0755 "$here"/bin/* "$stage"/usr/sbin/
 }
 
 stage_tools() {
@@ -81,6 +90,7 @@ stage_tools() {
   names=$("$bun" -e 'const { COMMANDS } = await import(process.argv[1]); console.log(Object.values(COMMANDS).join("\n"))' \
     "$repo/src/system/commands.ts")
   for tool in $names; do
+    [ -e "$here/bin/$tool" ] && continue # provided by this initramfs (stage_skeleton)
     path=$(find_tool "$tool") || { echo "initramfs: warning: \"$tool\" (src/system/commands.ts) is not on this host; not included" >&2; continue; }
     copy_file "$path"
   done
@@ -166,14 +176,26 @@ stage_modules() {
   depmod -b "$stage" "$kver"
 }
 
+# Identical files become hard links, so the archive holds their data once (udevadm is
+# systemd-udevd; the tiny OS's busybox is this tree's).
+link_duplicates() {
+  (cd "$stage" && find . -type f -size +64k -print0 | xargs -0 sha256sum | LC_ALL=C sort |
+    awk '$1 == sum { print first, $2; next } { sum = $1; first = $2 }') |
+    while read -r first dup; do ln -f "$stage/$first" "$stage/$dup"; done
+}
+
+# Bytes as "47.1 MB (44.9 MiB)".
+size_text() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f MB (%.1f MiB)", b / 1e6, b / 1048576 }'; }
+
 pack() {
+  local cpio
+  cpio=$(dirname "$stage")/initramfs.cpio
   mkdir -p "$(dirname "$out")"
   (cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
-    cpio --null -o -H newc --reproducible -R 0:0 --quiet) >"$out.cpio"
-  zstd -q -f -T1 -"$level" "$out.cpio" -o "$out.tmp"
-  echo "initramfs: $out $(du -h --apparent-size "$out.tmp" | cut -f1) compressed," \
-    "$(du -h --apparent-size "$out.cpio" | cut -f1) uncompressed (kernel $kver)"
-  rm -f "$out.cpio"
+    cpio --null -o -H newc --reproducible -R 0:0 --quiet) >"$cpio"
+  $compress <"$cpio" >"$out.tmp"
+  echo "initramfs: $out $(size_text "$out.tmp") compressed with \"$compress\"," \
+    "$(size_text "$cpio") uncompressed (kernel $kver)"
   mv "$out.tmp" "$out"
 }
 
@@ -182,4 +204,5 @@ stage_tools
 stage_binary
 stage_modules
 "$here"/stage-tinyos.sh "$stage"/usr/share/nexus/tinyos
+link_duplicates
 pack

@@ -64,7 +64,8 @@ export async function main(args: string[]): Promise<number> {
   }
   const root = values.root ?? "/sysroot";
   const system = realSystem();
-  const log = new Logger(stderrSink(), { priorities: true });
+  const sink = stderrSink();
+  const log = new Logger(sink, { priorities: true });
   const result = await runStages(stages, {
     root,
     platform: values.platform,
@@ -73,22 +74,29 @@ export async function main(args: string[]): Promise<number> {
     paths: defaultRunPaths(system.env),
     configSource: `platform ${values.platform}`,
     persistState: true,
-    hooks: stages.length > 1 ? progressHooks(log, bootSequenceHooks({ system, log, root })) : undefined,
+    hooks: stages.length > 1 ? progressHooks(log, sink.flush, bootSequenceHooks({ system, log, root })) : undefined,
   });
   return result.ok ? 0 : 1;
 }
 
-/** The boot sequence's hooks plus one console line when each stage starts and ends. */
-function progressHooks(log: Logger, boot: StageHooks): StageHooks {
+/**
+ * The boot sequence's hooks plus one line when each stage starts and ends, written out at once
+ * (the initramfs stamps these lines with the uptime as they arrive).
+ */
+function progressHooks(log: Logger, flush: () => void, boot: StageHooks): StageHooks {
   return {
     async before(name, state) {
       const decision = (await boot.before?.(name, state)) ?? "run";
-      if (decision === "run") log.log("notice", `stage ${name}: started`);
+      if (decision === "run") {
+        log.log("notice", `stage ${name}: started`);
+        flush();
+      }
       return decision;
     },
     after(rec) {
       const ms = Math.round(rec.ms);
       log.log("notice", rec.ok ? `stage ${rec.name}: finished in ${ms} ms` : `stage ${rec.name}: failed after ${ms} ms`);
+      flush();
     },
   };
 }
