@@ -20,6 +20,12 @@ describe("buildQemuArgs()", () => {
     expect(args).toContain("-no-reboot");
   });
 
+  test("`buildQemuArgs()` boots the first disk's boot loader without a kernel, and lets a reboot restart with reboot", () => {
+    const args = buildQemuArgs({ cmdline: [], disks: [{ path: "/boot.img" }], net: { mode: "none" }, reboot: true });
+    for (const flag of ["-kernel", "-initrd", "-append", "-no-reboot"]) expect(args).not.toContain(flag);
+    expect(valuesOf(args, "-drive")).toEqual(["file=/boot.img,format=raw,if=none,id=disk0"]);
+  });
+
   test("`buildQemuArgs()` attaches disks in array order with their serials", () => {
     const args = buildQemuArgs({ ...base, disks: [{ path: "/a.img" }, { path: "/b,c.img", serial: "results", readOnly: true }] });
     expect(valuesOf(args, "-drive")).toEqual(["file=/a.img,format=raw,if=none,id=disk0", "file=/b,,c.img,format=raw,if=none,id=disk1,readonly=on"]);

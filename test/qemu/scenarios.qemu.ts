@@ -250,6 +250,62 @@ describe("boot scenarios (QEMU, TCG)", () => {
   }, TEST_TIMEOUT_MS);
 });
 
+describe("kernel arguments take effect (a disk that boots through its own GRUB entry)", () => {
+  // The base image plus BIOS-BOOT (GRUB) and a "boot" filesystem with the kernel, this
+  // initramfs and the entry: kernelopts in /grub/grubenv, the first-boot stamp (see
+  // scripts/build-boot-image.sh). The machine boots the disk, not -kernel/-append, so a
+  // reboot runs with whatever the entry says then. "nexus.testarg" is not "nexus.test=" (the
+  // test VM's mode of /init).
+  const KERNELOPTS = "console=ttyS0 loglevel=4 quiet nexus.platform.id=qemu";
+
+  function bootImage(id: string): string {
+    const image = join(WORK, `${id}.img`);
+    const r = Bun.spawnSync([join(REPO, "scripts/build-boot-image.sh"), "--base", requireArtifact("baseImage"), "--kernel", requireArtifact("kernel"),
+      "--initrd", requireArtifact("initramfs"), "--kernelopts", KERNELOPTS, "--out", image], { stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`Cannot build the boot image: ${r.stderr.toString()}`);
+    return image;
+  }
+
+  const count = (serial: string, re: RegExp) => serial.split("\n").filter((l) => re.test(l)).length;
+
+  test.concurrent("i. kargs changes the boot entry, one reboot applies it, the later stages run once, a later boot provisions nothing", async () => {
+    const id = "i-kargs";
+    const { config, token } = smallConfig(id);
+    const configPath = writeConfig(id, { ...config, kernelArguments: { shouldExist: ["nexus.testarg=1"], shouldNotExist: ["quiet"] } });
+    const image = bootImage(id);
+    const first = await bootVm(
+      { cmdline: [], disks: [{ path: image }], fwCfg: [{ name: FW_CFG_KEY, file: configPath }], net: { mode: "none" }, reboot: true },
+      { timeoutMs: 2 * BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}.log`) },
+    );
+    const report = expectBooted({ vm: first, image }, id);
+    const cmdline = report.fields.cmdline!.split(" ");
+    expect(cmdline).toContain("nexus.testarg=1");
+    expect(cmdline).not.toContain("quiet");
+    expect(cmdline).toContain("nexus.firstboot");
+    expect(report.fields.motd).toBe(token);
+    // Two boots, one reboot: the first stopped after kargs; disks, mount and files ran once.
+    const serial = first.serial;
+    expect(count(serial, /^nexus-boot: .* nexus-init LiveCD initramfs/)).toBe(2);
+    expect(count(serial, /^nexus-boot: .* kernel arguments changed: rebooting into them/)).toBe(1);
+    expect(count(serial, /^kargs: Kernel arguments changed in "\/grub\/grubenv"/)).toBe(1);
+    expect(count(serial, /^kargs: Kernel arguments already as requested/)).toBe(1);
+    for (const stage of ["disks", "mount", "files", "umount"]) expect(count(serial, new RegExp(`^nexus-boot: .* stage ${stage}: finished`)), stage).toBe(1);
+    expect(count(serial, /^nexus-boot: .* first boot complete: removed the nexus.firstboot stamp/)).toBe(1);
+    await expectDiskMatches({ vm: first, image }, config);
+
+    // The next boot of the same disk: no stamp, so nexus.firstboot=0: no stage runs.
+    const later = await bootVm(
+      { cmdline: [], disks: [{ path: image }], fwCfg: [{ name: FW_CFG_KEY, file: configPath }], net: { mode: "none" } },
+      { timeoutMs: BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}-later.log`) },
+    );
+    const again = expectBooted({ vm: later, image }, `${id}-later`);
+    expect(again.fields.cmdline!.split(" ")).toEqual(expect.arrayContaining(["nexus.testarg=1", "nexus.firstboot=0"]));
+    expect(later.serial).toContain("not a first boot (nexus.firstboot=0): no provisioning");
+    expect(count(later.serial, /^nexus-boot: .* stage /)).toBe(0);
+    rmSync(image, { force: true });
+  }, TEST_TIMEOUT_MS);
+});
+
 describe("test VM (the in-guest backend for md, dm-crypt and vfat checks)", () => {
   test.concurrent("`runTestVm()` runs a script against virtio disks and returns its results", async () => {
     const r = await runTestVm({
