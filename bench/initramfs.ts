@@ -11,10 +11,11 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { REPO, requireArtifact } from "../test/qemu/paths.ts";
 import { bootVm } from "../test/qemu/qemu.ts";
+import { parseBootLog } from "../test/qemu/serial.ts";
 
 const WORK = join(REPO, "build/bench/initramfs");
 const CPIO = join(REPO, "build/initramfs/initramfs.cpio");
-const KERNEL_LINE = /^nexus-boot: \[.*\] kernel → \/init: ([\d.]+) s(?: \(initramfs unpacked in ([\d.]+) s\))?/;
+const KERNEL_LINE = /^nexus-boot: \[.*\] kernel → \/init: /;
 
 interface Candidate {
   name: string;
@@ -58,14 +59,13 @@ function image(c: Candidate): { path: string; compressMs: number | null } {
 }
 
 async function bootOnce(initrd: string, log: string): Promise<{ initS: number; unpackS: number }> {
-  let found: RegExpExecArray | null = null;
   const vm = await bootVm(
     { kernel: requireArtifact("kernel"), initrd, cmdline: ["loglevel=4"], disks: [], net: { mode: "none" } },
-    { timeoutMs: 300_000, serialLog: log, until: KERNEL_LINE, onLine: (l) => (found ??= KERNEL_LINE.exec(l)) },
+    { timeoutMs: 300_000, serialLog: log, until: KERNEL_LINE },
   );
-  if (!found) throw new Error(`Cannot read kernel → /init from the boot with "${initrd}" (${vm.timedOut ? "timed out" : `exit ${vm.exitCode}`}; see ${log})`);
-  const m = found as RegExpExecArray;
-  return { initS: Number(m[1]), unpackS: Number(m[2] ?? NaN) };
+  const boot = parseBootLog(vm.serial);
+  if (boot.kernelToInitMs === null) throw new Error(`Cannot read kernel → /init from the boot with "${initrd}" (${vm.timedOut ? "timed out" : `exit ${vm.exitCode}`}; see ${log})`);
+  return { initS: boot.kernelToInitMs / 1000, unpackS: (boot.unpackMs ?? NaN) / 1000 };
 }
 
 async function main() {
