@@ -6,7 +6,7 @@
 
 KERNEL_STAMP   := build/kernel/kver
 INITRAMFS_SRC  := $(shell find initramfs -type f 2>/dev/null) src/system/commands.ts
-DRACUT_SRC     := $(shell find dracut-module -type f 2>/dev/null) scripts/build-dracut-initramfs.sh
+DRACUT_SRC     := $(shell find dracut-module -type f 2>/dev/null) scripts/build-dracut-initramfs.sh scripts/lib/dracut.sh
 
 # The current linux-image-*-cloud-amd64, downloaded and unpacked (never installed).
 kernel: $(KERNEL_STAMP)
@@ -52,7 +52,7 @@ bench-boot-deps: .cache/apt-bench-boot.stamp
 
 # The boot benchmark's peer: Debian's Ignition 2.14 in a dracut initramfs for the same kernel.
 initramfs-ignition: dist/initramfs-ignition.img
-dist/initramfs-ignition.img: $(KERNEL_STAMP) scripts/build-ignition-initramfs.sh $(shell find bench/dracut -type f 2>/dev/null) .cache/apt-bench-boot.stamp
+dist/initramfs-ignition.img: $(KERNEL_STAMP) scripts/build-ignition-initramfs.sh scripts/lib/dracut.sh $(shell find bench/dracut -type f 2>/dev/null) .cache/apt-bench-boot.stamp
 	./scripts/build-ignition-initramfs.sh --kernel build/kernel --out $@
 
 # nexus-init's initramfs against Ignition's dracut flow, side by side (run by hand).

@@ -1,10 +1,9 @@
 #!/bin/bash
 # Builds the peer of the boot benchmark: a dracut (systemd) initramfs running Debian's
 # Ignition 2.14 (package "ignition", its dracut module 30ignition as shipped) for the
-# downloaded Debian kernel, from a private copy of the host's dracut tree (dracutbasedir=), so
-# nothing of the host's dracut setup is used or changed. Besides Ignition's module and what it
-# depends on, only bench/dracut/99bench-timing (prints the stage units' timings on the
-# console) and the same compression as the nexus dracut image.
+# downloaded Debian kernel, from a private copy of the host's dracut tree (scripts/lib/dracut.sh).
+# Besides Ignition's module and what it depends on, only bench/dracut/99bench-timing (prints
+# the stage units' timings on the console) and the same compression as the nexus dracut image.
 #
 # Usage: scripts/build-ignition-initramfs.sh [--kernel DIR] [--out FILE]
 set -euo pipefail
@@ -27,22 +26,16 @@ module=/usr/lib/dracut/modules.d/30ignition
 kver=$(cat "$kernel/kver")
 kernel=$(cd "$kernel" && pwd)
 
-rm -rf "$work"
-mkdir -p "$work/tmp" "$(dirname "$out")"
-cp -a /usr/lib/dracut "$work/tree"
+. "$repo/scripts/lib/dracut.sh"
+private_dracut_tree "$work"
 cp -a "$repo/bench/dracut/99bench-timing" "$work/tree/modules.d/99bench-timing"
 
-# -m: Ignition's module (and its dependencies: qemu, systemd, url-lib, network), the systemd
+# Ignition's module (and its dependencies: qemu, systemd, url-lib, network), the systemd
 # initrd around it (the same base modules as dracut-module/30nexus depends on: a bash for
 # Ignition's generator, initrd.target, the root= mount), dracut's generic kernel-modules (the
 # filesystem drivers Ignition's mkfs calls need: its module installs no kernel module itself)
-# and the timing printer;
-# --conf/--confdir: no host settings.
-dracutbasedir="$work/tree" dracut \
-  --force --quiet --no-hostonly --no-hostonly-cmdline \
-  --kver "$kver" --kmoddir "$kernel/root/lib/modules/$kver" \
-  --conf /dev/null --confdir "$repo/bench/dracut/conf.d" \
-  -m "bash systemd-initrd dracut-systemd udev-rules rootfs-block fs-lib kernel-modules ignition bench-timing" --tmpdir "$work/tmp" --compress "zstd -q -T1 -12" \
-  "$out.tmp"
-mv "$out.tmp" "$out"
+# and the timing printer; no host settings (bench/dracut/conf.d is empty).
+run_private_dracut "$work" "$kernel" "$out" \
+  "bash systemd-initrd dracut-systemd udev-rules rootfs-block fs-lib kernel-modules ignition bench-timing" \
+  "$repo/bench/dracut/conf.d"
 echo "ignition initramfs: $out $(du -h --apparent-size "$out" | cut -f1) (Ignition $(dpkg-query -W -f='${Version}' ignition), kernel $kver)"
