@@ -273,7 +273,7 @@ describe("kernel arguments take effect (a disk that boots through its own GRUB e
       initrd: () => requireArtifact("dracutInitramfs"),
       kernelopts: `console=ttyS0 loglevel=4 quiet ${DRACUT_CMDLINE.filter((a) => a !== "nexus.firstboot").join(" ")} rd.shell=0 rd.emergency=poweroff`,
       // systemd's banner is not shown under "quiet" (the first boot): count kargs's runs.
-      boot: /nexus-init\[\d+\]: kargs: plan: /,
+      boot: /nexus-init\[\d+\]: kargs: plan: \d+ action/,
       reboot: /nexus-init: kernel arguments changed: rebooting into them/,
       stageDone: (stage: string) => new RegExp(`Finished nexus-${stage}\\.service`),
       firstbootDone: /Finished nexus-firstboot-complete\.service/,
