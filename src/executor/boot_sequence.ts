@@ -11,11 +11,6 @@ import type { Logger } from "../log/logger.ts";
 import type { StageName } from "./names.ts";
 import type { StageState } from "./state.ts";
 
-/** True when the kargs stage changed the boot entry and a reboot must apply it before disks. */
-export function isRebootNeeded(state: StageState): boolean {
-  return state.kargsReboot;
-}
-
 /** Runs a host step of the boot environment as a logged operation; its output lines are logged. */
 async function hostStep(system: System, log: Logger, what: string, cmd: CommandName, args: string[]): Promise<void> {
   await log.op(what, async () => {
@@ -35,7 +30,7 @@ export function bootSequenceHooks(args: { system: System; log: Logger; root: str
           await hostStep(system, log, "bringing up the network", "netUp", []);
           return "run";
         case "disks":
-          if (!isRebootNeeded(state)) return "run";
+          if (!state.kargsReboot) return "run";
           log.log("notice", "Kernel arguments changed: stopping before disks; the later stages run after the reboot into them");
           return "stop";
         case "mount":
