@@ -22,6 +22,8 @@ out=$repo/dist/initramfs.img
 stage=$repo/build/initramfs/root
 DEFAULT_COMPRESS="zstd -q -T0 -19"
 compress=${NEXUS_INITRAMFS_COMPRESS:-$DEFAULT_COMPRESS}
+# The older knob, still honoured: a zstd level.
+[ -z "${NEXUS_INITRAMFS_ZSTD_LEVEL:-}" ] || compress="zstd -q -T0 -$NEXUS_INITRAMFS_ZSTD_LEVEL"
 bun=$repo/node_modules/.bin/bun
 
 while [ $# -gt 0 ]; do
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
     --staging) stage=$2; shift 2 ;;
     --compress) compress=$2; shift 2 ;;
     --test-tools-out) test_tools_out=$2; shift 2 ;;
-    --level) compress="zstd -q -T1 -$2"; shift 2 ;;
+    --level) compress="zstd -q -T0 -$2"; shift 2 ;;
     *) echo "Cannot parse argument \"$1\": unknown option" >&2; exit 2 ;;
   esac
 done
