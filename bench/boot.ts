@@ -2,7 +2,7 @@
 // under TCG with the same kernel, the same config over fw_cfg and the same tiny OS, side by
 // side: nexus-init's LiveCD initramfs (one process runs every stage) and Debian's Ignition
 // 2.14 in a dracut initramfs (scripts/build-ignition-initramfs.sh). Each with the demo config
-// (examples/demo.ign at spec 3.3.0, the newest Ignition 2.14 reads) and an empty one; the
+// (dist/demo.ign, from examples/demo/system.ts, at spec 3.3.0, the newest Ignition 2.14 reads) and an empty one; the
 // boots alternate, one machine at a time. Prints the medians of QEMU start → the provisioned
 // OS's marker line, kernel → the initramfs's PID 1, kernel → provisioning done, the
 // provisioning overhead (demo minus empty), the per-stage times, both initramfs sizes and the
