@@ -15,7 +15,7 @@ describe("buildQemuArgs()", () => {
     expect(valuesOf(args, "-cpu")).toEqual(["max"]);
     expect(valuesOf(args, "-action")).toEqual(["panic=exit-failure"]);
     expect(valuesOf(args, "-device")).toContain("pvpanic");
-    expect(valuesOf(args, "-append")).toEqual(["console=ttyS0 quiet"]);
+    expect(valuesOf(args, "-append")).toEqual(["console=ttyS0 no_timer_check quiet"]);
     expect(valuesOf(args, "-nic")).toEqual(["none"]);
     expect(args).toContain("-no-reboot");
   });

@@ -29,7 +29,10 @@ export interface VmSpec {
   /** Direct kernel boot (with initrd and cmdline); without it the firmware boots the first disk's boot loader. */
   kernel?: string;
   initrd?: string;
-  /** Kernel command line words of a direct kernel boot; console=ttyS0 is always first. */
+  /**
+   * Kernel command line words of a direct kernel boot; `console=ttyS0 no_timer_check` always come
+   * first (under TCG on a loaded host the kernel's IO-APIC timer check can time out and panic).
+   */
   cmdline: string[];
   disks: VmDisk[];
   /** fw_cfg blobs, e.g. { name: "opt/com.coreos/config", file: "config.ign" }. */
@@ -87,7 +90,7 @@ export function buildQemuArgs(spec: VmSpec): string[] {
     "-action", "panic=exit-failure",
   ];
   if (spec.kernel !== undefined) {
-    args.push("-kernel", spec.kernel, "-append", ["console=ttyS0", ...spec.cmdline].join(" "));
+    args.push("-kernel", spec.kernel, "-append", ["console=ttyS0", "no_timer_check", ...spec.cmdline].join(" "));
     if (spec.initrd !== undefined) args.push("-initrd", spec.initrd);
   }
   // -drive if=none + -device keeps PCI slots, and so vda, vdb…, in array order.

@@ -262,7 +262,7 @@ describe("kernel arguments take effect (a disk that boots through its own GRUB e
   const FLAVOURS = {
     livecd: {
       initrd: () => requireArtifact("initramfs"),
-      kernelopts: "console=ttyS0 loglevel=4 quiet nexus.platform.id=qemu",
+      kernelopts: "console=ttyS0 no_timer_check loglevel=4 quiet nexus.platform.id=qemu",
       boot: /^nexus-boot: .* nexus-init LiveCD initramfs/,
       reboot: /^nexus-boot: .* kernel arguments changed: rebooting into them/,
       stageDone: (stage: string) => new RegExp(`^nexus-boot: .* stage ${stage}: finished`),
@@ -271,7 +271,7 @@ describe("kernel arguments take effect (a disk that boots through its own GRUB e
     },
     dracut: {
       initrd: () => requireArtifact("dracutInitramfs"),
-      kernelopts: `console=ttyS0 loglevel=4 quiet ${DRACUT_CMDLINE.filter((a) => a !== "nexus.firstboot").join(" ")} rd.shell=0 rd.emergency=poweroff`,
+      kernelopts: `console=ttyS0 no_timer_check loglevel=4 quiet ${DRACUT_CMDLINE.filter((a) => a !== "nexus.firstboot").join(" ")} rd.shell=0 rd.emergency=poweroff`,
       // systemd's banner is not shown under "quiet" (the first boot): count kargs's runs.
       boot: /nexus-init\[\d+\]: kargs: plan: \d+ action/,
       reboot: /nexus-init: kernel arguments changed: rebooting into them/,
