@@ -17,7 +17,7 @@ all: build
 APT_PACKAGES := util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs dosfstools \
   mdadm cryptsetup-bin passwd kmod cpio zstd busybox-static qemu-system-x86 \
   qemu-utils python3 curl ca-certificates udev dmsetup systemd dracut-core \
-  open-vm-tools socat genisoimage mtools
+  open-vm-tools socat genisoimage mtools grub-common grub-pc-bin
 
 deps: .cache/apt.stamp
 .cache/apt.stamp: Makefile
