@@ -9,6 +9,7 @@ import type { System } from "../system/system.ts";
 import { stageByName } from "../stages/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { readConfigCache } from "../acquire/cache.ts";
+import { deleteProvisionedConfig, deletesConfig, reportStageStatus } from "../acquire/platform_hooks.ts";
 import { buildReport, writeReport } from "./report.ts";
 import type { StageName } from "./names.ts";
 import type { PlanEntry, RunPaths, Stage, StageContext } from "./stage.ts";
@@ -161,6 +162,10 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
       result.plan.push(...plan);
       await log.op(`stage ${name}`, () => stage.run(ctx));
       if (FETCH_STAGES.includes(name)) run.afterFetch();
+      // The last stage of a provisioning that went well: the platform may now forget the config.
+      if (name === "umount" && result.ok && deletesConfig(opts.platform)) {
+        await deleteProvisionedConfig({ platform: opts.platform, system: opts.system, log, fetcher: ctx.fetcher });
+      }
       const rec: StageRecord = { name, ok: true, ms: performance.now() - t0, startedAt: new Date(startedAt).toISOString() };
       records.push(rec);
       result.stages.push(rec);
@@ -178,6 +183,8 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
       log.crit(`${name}: stage failed: ${error}`);
       opts.hooks?.after?.(rec);
     }
+    const failed = result.stages.at(-1);
+    await reportStageStatus({ platform: opts.platform, system: opts.system, log, fetcher: run.fetcher(name) }, name, failed?.ok === false ? (failed.error ?? "failed") : null);
     if (name === "files" && opts.report !== false) await reportAfterFiles(run, result);
     if (opts.persistState) saveState(opts.paths.state, run.state);
   }
