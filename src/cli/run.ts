@@ -1,14 +1,15 @@
 // nexus-init run --stage NAME --platform ID [--root /sysroot]
-import { parseCommandArgs, usageError } from "./args.ts";
+import { accountsOption, parseCommandArgs, usageError } from "./args.ts";
 import { runStages } from "../executor/engine.ts";
 import { Logger, stderrSink } from "../log/logger.ts";
 import { defaultRunPaths } from "../executor/paths.ts";
 import { isStageName, STAGE_NAMES } from "../executor/names.ts";
 import { realSystem } from "../system/real.ts";
+import type { AccountsMode } from "../executor/stage.ts";
 
 export const summary = "Run one provisioning stage (what the initramfs units call)";
 
-const USAGE = `Usage: nexus-init run --stage NAME --platform ID [--root DIR]
+const USAGE = `Usage: nexus-init run --stage NAME --platform ID [--root DIR] [--accounts=native|tools]
 
 Runs one stage, as the initramfs does at first boot: ${STAGE_NAMES.join(", ")}.
 The fetch stages cache the rendered config in the run directory (/run/nexus, or
@@ -19,7 +20,9 @@ Exit status: 0 success, 1 the stage failed, 2 usage error.
 Options:
   --stage NAME     the stage to run (required)
   --platform ID    the platform the config comes from, e.g. qemu, gcp, aws, file (required)
-  --root DIR       the target root (default /sysroot)`;
+  --root DIR       the target root (default /sysroot)
+  --accounts=native|tools
+                   write users and groups natively (default) or with shadow's tools`;
 
 /** Runs the run command. */
 export async function main(args: string[]): Promise<number> {
@@ -27,9 +30,10 @@ export async function main(args: string[]): Promise<number> {
     stage: { type: "string" },
     platform: { type: "string" },
     root: { type: "string" },
+    accounts: { type: "string" },
   });
   if (typeof parsed === "number") return parsed;
-  const values = parsed.values as { stage?: string; platform?: string; root?: string };
+  const values = parsed.values as { stage?: string; platform?: string; root?: string; accounts?: string };
   if (parsed.positionals.length > 0) return usageError("run", USAGE, `unexpected argument "${parsed.positionals[0]}"`);
   if (!values.stage || !isStageName(values.stage)) {
     const got = values.stage ? `unknown stage "${values.stage}"` : "--stage NAME is required";
@@ -40,6 +44,8 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`nexus-init run: --platform ID is required\n`);
     return 2;
   }
+  const accounts = accountsOption(values.accounts);
+  if (accounts !== "native" && accounts !== "tools") return usageError("run", USAGE, accounts);
   const system = realSystem();
   const log = new Logger(stderrSink(), { priorities: true });
   const result = await runStages([values.stage], {
@@ -50,6 +56,7 @@ export async function main(args: string[]): Promise<number> {
     paths: defaultRunPaths(system.env),
     configSource: `platform ${values.platform}`,
     persistState: true,
+    accounts: accounts as AccountsMode,
   });
   return result.ok ? 0 : 1;
 }
