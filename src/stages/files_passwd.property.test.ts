@@ -102,14 +102,18 @@ function seedRoot(root: string, r: Rng): Seeded {
   if (r.chance(0.5)) groups.push({ name: "docker", gid: r.pick([999, 1200, 2500]), members: r.some(["core", "dev", "root"], 0.5) });
   const nis = r.chance(0.15);
   const shells = ["/bin/bash", "/bin/sh", "/usr/sbin/nologin"];
-  w("etc/passwd", users.map((u) => `${u.name}:x:${u.uid}:${u.gid}:${u.name === "core" ? "Core User" : u.name}:${u.home}:${r.pick(shells)}\n`).join("") + (nis ? "+::::::\n" : ""));
+  const pwField = (u: { name: string }) => (u.name === "oldsys" && r.chance(0.5) ? "*" : "x");
+  w("etc/passwd", users.map((u) => `${u.name}:${pwField(u)}:${u.uid}:${u.gid}:${u.name === "core" ? "Core User" : u.name}:${u.home}:${r.pick(shells)}\n`).join("") + (nis ? "+::::::\n" : ""));
   w("etc/group", groups.map((g) => `${g.name}:x:${g.gid}:${g.members.join(",")}\n`).join("") + (nis ? "+:::\n" : ""));
   if (r.chance(0.9)) {
     const days = (u: { name: string }) => (u.name === "core" ? "19000:0:99999:7:::" : "19000::::::");
-    w("etc/shadow", users.map((u) => `${u.name}:${u.name === "core" ? "$6$old" : "*"}:${days(u)}\n`).join(""), r.pick([0o640, 0o600, 0o000]), 0, r.pick([0, 42]));
+    const shadowed = users.filter((u) => u.name !== "dev" || r.chance(0.7));
+    w("etc/shadow", shadowed.map((u) => `${u.name}:${u.name === "core" ? "$6$old" : "*"}:${days(u)}\n`).join(""), r.pick([0o640, 0o600, 0o000]), 0, r.pick([0, 42]));
   }
   if (r.chance(0.85)) {
-    w("etc/gshadow", groups.map((g) => `${g.name}:*::${g.members.join(",")}\n`).join(""), r.pick([0o640, 0o600]), 0, r.pick([0, 42]));
+    const admins = (g: { name: string }) => (g.name === "wheel" && r.chance(0.5) ? "core" : "");
+    const listed = groups.filter((g) => g.name !== "docker" || r.chance(0.7));
+    w("etc/gshadow", listed.map((g) => `${g.name}:*:${admins(g)}:${g.members.join(",")}\n`).join(""), r.pick([0o640, 0o600]), 0, r.pick([0, 42]));
   }
   if (r.chance(0.7)) {
     const pre = r.chance(0.5) ? "core:100000:65536\n" : "";
@@ -163,11 +167,16 @@ function seedRoot(root: string, r: Rng): Seeded {
     if (r.chance(0.5)) w(`${u.home.slice(1)}/shared`, "x\n", 0o644, 0, u.gid);
   }
   if (r.chance(0.3)) w("var/mail/core", "", 0o660, 1000, 8);
+  if (r.chance(0.2)) {
+    // A home that already exists for a user the config adds: useradd copies no skeleton into it.
+    mkdirSync(join(root, "home/alice"), { recursive: true });
+    w("home/alice/kept", "x\n");
+  }
   if (r.chance(0.2)) w("var/mail/dev", "", 0o660, 1001, 8);
   return { users, groups };
 }
 
-const NEW_NAMES = ["alice", "bob", "carol", "svc1", "svc2", "erin"];
+const NEW_NAMES = ["alice", "bob", "carol", "svc1", "svc2", "erin", "jürgen"];
 const NEW_GROUPS = ["ops", "build", "audit", "sysg"];
 
 /** A random passwd section against the seeded accounts. */
@@ -199,9 +208,9 @@ function randomPasswd(r: Rng, s: Seeded): { groups: Group[]; users: User[] } {
     if (r.chance(0.3)) u.system = true;
     if (r.chance(0.2)) u.noCreateHome = true;
     if (r.chance(0.2)) u.noUserGroup = true;
-    if (r.chance(0.2)) u.primaryGroup = r.pick(groupNames);
+    if (r.chance(0.2)) u.primaryGroup = r.chance(0.2) ? r.pick(["1000", "100", "10"]) : r.pick(groupNames);
     if (r.chance(0.4)) u.groups = r.some(groupNames.filter((g) => g !== name), 0.3);
-    if (r.chance(0.2)) u.homeDir = r.pick([`/srv/${name}`, `/home/x/${name}`, `/home/${name}`]);
+    if (r.chance(0.2)) u.homeDir = r.pick([`/srv/${name}`, `/home/x/${name}`, `/home/${name}`, `/srv/${name}/`]);
     if (r.chance(0.3)) u.shell = r.pick(["/bin/zsh", "/bin/bash"]);
     if (r.chance(0.3)) u.gecos = r.pick(["Service account", "A. Person"]);
     if (r.chance(0.4)) u.passwordHash = r.pick(["$6$abc$def", ""]);
@@ -217,8 +226,8 @@ function randomPasswd(r: Rng, s: Seeded): { groups: Group[]; users: User[] } {
     const u: User = { name: e.name };
     if (r.chance(0.3)) u.uid = r.pick([1300, 1400, e.uid]);
     if (r.chance(0.3)) u.primaryGroup = r.pick(groupNames);
-    if (r.chance(0.3)) u.groups = r.some(groupNames, 0.3);
-    if (r.chance(0.2)) u.homeDir = r.pick([`/home/${e.name}2`, e.home, `/srv/${e.name}`]);
+    if (r.chance(0.3)) u.groups = [...r.some(groupNames, 0.3), ...(r.chance(0.2) ? ["10"] : [])];
+    if (r.chance(0.2)) u.homeDir = r.pick([`/home/${e.name}2`, e.home, `/srv/${e.name}`, `/home/${e.name}3/`]);
     if (r.chance(0.3)) u.shell = "/bin/zsh";
     if (r.chance(0.3)) u.gecos = "Changed";
     if (r.chance(0.4)) u.passwordHash = r.pick(["$6$new", ""]);

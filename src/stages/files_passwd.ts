@@ -15,7 +15,7 @@ import type { Root } from "../system/root.ts";
 import { AccountLocks } from "../system/shadow_lock.ts";
 import { CommandError, type System } from "../system/system.ts";
 import { planAccounts, type AccountPlan } from "../users/accounts.ts";
-import { fromBytes } from "../users/cnum.ts";
+import { fromBytes, toBytes } from "../users/cnum.ts";
 import { DB_NAMES, DB_PATH, findGroup, findUser, type DbName, type UserDb } from "../users/db.ts";
 import { describeOp, type AccountOp } from "../users/ops.ts";
 import { UserDbCache, type UserLookup } from "../users/owners.ts";
@@ -215,7 +215,7 @@ async function writeKeys(ctx: StageContext, root: Root, users: UserDbCache, u: U
   if (keys.length === 0) return;
   const name = u.name ?? "";
   await ctx.log.op(`adding ssh keys to user "${name}"`, async () => {
-    const entry = findUser(users.get(), Buffer.from(name, "utf8").toString("latin1"));
+    const entry = findUser(users.get(), toBytes(name));
     if (!entry) throw new Error(`Cannot add SSH keys to user "${name}": no such user in the root's /etc/passwd`);
     const path = fromBytes(authorizedKeysPath(entry.home, writesKeysFragment(ctx.system.env)));
     const owner = { uid: entry.uid, gid: entry.gid };
@@ -227,7 +227,7 @@ async function writeKeys(ctx: StageContext, root: Root, users: UserDbCache, u: U
 /** ModifyHomeDirPermissions: the mount stage's directories inside a home become the user's, 0700. */
 function adoptNotatedDirectories(ctx: StageContext, root: Root, users: UserDbCache, u: User): void {
   if (u.noCreateHome === true) return;
-  const entry = findUser(users.get(), Buffer.from(u.name ?? "", "utf8").toString("latin1"));
+  const entry = findUser(users.get(), toBytes(u.name ?? ""));
   if (!entry) return;
   for (const dir of directoriesWithin(ctx.state.notatedDirectories, fromBytes(entry.home))) {
     root.lchown(dir, entry.uid, entry.gid);
@@ -238,7 +238,7 @@ function adoptNotatedDirectories(ctx: StageContext, root: Root, users: UserDbCac
 /** The tools way: each group, then each user, as upstream Ignition runs them. */
 async function applyWithTools(ctx: StageContext, root: Root, passwd: Passwd): Promise<UserLookup> {
   const users = new UserDbCache(root);
-  const bytes = (s: string) => Buffer.from(s, "utf8").toString("latin1");
+  const bytes = toBytes;
   for (const g of passwd.groups ?? []) {
     const c = planGroup(g, findGroup(users.get(), bytes(g.name ?? "")) !== undefined, root.dir);
     if (!c) continue;
@@ -300,7 +300,7 @@ export function planNative(ctx: StageContext, root: Root, passwd: Passwd | null 
 export function planWithTools(passwd: Passwd | null | undefined, db: UserDb, rootDir: string, env: Record<string, string | undefined>): PlanEntry[] {
   const groups = new Set(db.groups.map((g) => g.name));
   const userSet = new Set(db.users.map((u) => u.name));
-  const bytes = (s: string) => Buffer.from(s, "utf8").toString("latin1");
+  const bytes = toBytes;
   const out: PlanEntry[] = [];
   const add = (c: AccountCommand | null, target: string, keys = 0) => {
     if (!c) {
