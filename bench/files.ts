@@ -16,9 +16,9 @@
 // ext4 skips this). After the benchmark deletes the previous run's root, each new file then
 // costs ~0.5–1 ms of kernel CPU instead of ~26 µs, which swamps both engines' own work. The
 // tmpdir line therefore says whether it is such a filesystem.
-// Per venue, "shadow tools alone" times the 30 groupadd/useradd commands that both engines run
-// for the config's passwd section, in the same order, on a freshly seeded root: no engine that
-// runs them one after another can be faster than that. A summary table ends the output.
+// Per venue, "accounts" is what the passwd section costs nexus-init: its wall time with the
+// config minus without it (nexus-init writes the account databases itself; Ignition runs 30
+// groupadd/useradd commands). A summary table ends the output.
 // Run: bun run bench/files.ts  (needs root (mounts, loop devices), dist/nexus-init or NEXUS_BIN,
 // `apt-get install ignition`). Env: BENCH_RUNS=N (default 5), BENCH_VENUES=comma list of
 // tmpdir,ext4,tmpfs (default all three); a venue that cannot be mounted is skipped with a note.
@@ -90,7 +90,7 @@ export function fleetConfig(): object {
   return { ignition: { version: VERSION }, storage: { files, directories, links }, passwd: { groups, users }, systemd: { units } };
 }
 
-/** The same config without accounts: what the engines do besides running shadow's tools. */
+/** The same config without accounts: what the engines do besides users and groups. */
 export function withoutAccounts(config: object): object {
   const c = structuredClone(config) as { passwd?: unknown; storage: { files: { user?: unknown; group?: unknown }[]; directories: { user?: unknown }[] } };
   delete c.passwd;
@@ -189,47 +189,6 @@ async function compare(work: string, dir: string, title: string, config: object,
   }
   console.log(`  Ignition not found at ${IGNITION} (apt-get install ignition): no comparison`);
   return { nexus: n.wall };
-}
-
-/**
- * The shadow-utils commands both engines run for a config's passwd section, in their order:
- * every group (groupadd), then every user (useradd, creating the home directory, password
- * locked).
- */
-export function shadowCommands(config: object, root: string): string[][] {
-  const passwd = (config as { passwd?: { groups?: { name: string; gid?: number }[]; users?: { name: string; uid?: number; groups?: string[] }[] } }).passwd;
-  const groups = (passwd?.groups ?? []).map((g) => ["groupadd", "--root", root, ...(g.gid !== undefined ? ["--gid", String(g.gid)] : []), g.name]);
-  const users = (passwd?.users ?? []).map((u) => [
-    "useradd",
-    "--root",
-    root,
-    "--create-home",
-    "--password",
-    "*",
-    ...(u.uid !== undefined ? ["--uid", String(u.uid)] : []),
-    ...(u.groups && u.groups.length > 0 ? ["--groups", u.groups.join(",")] : []),
-    u.name,
-  ]);
-  return [...groups, ...users];
-}
-
-/** Median wall seconds of running the config's shadow commands one after another on a fresh root under dir. */
-function shadowAlone(dir: string, config: object): number {
-  const root = join(dir, "shadow-root");
-  const walls: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    rmSync(root, { recursive: true, force: true });
-    seedRoot(root);
-    const commands = shadowCommands(config, root);
-    const t0 = performance.now();
-    for (const argv of commands) {
-      const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
-      if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: exit ${r.exitCode}: ${r.stderr.toString().trim()}`);
-    }
-    walls.push((performance.now() - t0) / 1000);
-  }
-  rmSync(root, { recursive: true, force: true });
-  return median(walls);
 }
 
 /** Runs argv to completion; throws with its stderr when it fails. */
@@ -387,26 +346,31 @@ interface VenueResult {
   skipped?: string;
   full?: Walls;
   bare?: Walls;
-  shadow?: number;
 }
 
-/** The summary table: venue × with/without accounts × nexus, ignition, ratio; plus the shadow floor. */
+/** The summary table: venue × with/without accounts × nexus, ignition, ratio; plus nexus' accounts share. */
 function printSummary(results: VenueResult[]): void {
   const ms = (s: number | undefined) => (s === undefined ? "-" : (s * 1000).toFixed(0));
   const ratio = (w: Walls | undefined) => (w?.ignition === undefined ? "-" : (w.nexus / w.ignition).toFixed(2));
   const cells = (w: Walls | undefined) => [ms(w?.nexus).padStart(7), ms(w?.ignition).padStart(9), ratio(w).padStart(6)].join(" ");
   const fsWidth = Math.max(10, ...results.map((r) => (r.fs ?? "").length));
   console.log(`\nsummary: median wall ms, ${RUNS} runs each`);
-  console.log(`${"".padEnd(7 + fsWidth + 2)}    ${"with accounts".padEnd(22)}    ${"without accounts".padEnd(22)}  shadow tools`);
-  console.log(`${"venue".padEnd(7)}${"filesystem".padEnd(fsWidth + 2)}  ${"  nexus  ignition  ratio"}  ${"  nexus  ignition  ratio"}  alone (floor)`);
+  console.log(`${"".padEnd(7 + fsWidth + 2)}    ${"with accounts".padEnd(22)}    ${"without accounts".padEnd(22)}  nexus accounts`);
+  console.log(`${"venue".padEnd(7)}${"filesystem".padEnd(fsWidth + 2)}  ${"  nexus  ignition  ratio"}  ${"  nexus  ignition  ratio"}  (with - without)`);
   for (const r of results) {
     if (r.skipped !== undefined) {
       console.log(`${r.name.padEnd(7)}skipped: ${r.skipped}`);
       continue;
     }
-    const floor = r.shadow === undefined ? "-" : `${ms(r.shadow)}${r.full?.ignition !== undefined ? ` (${(r.shadow / r.full.ignition).toFixed(2)} of ign.)` : ""}`;
-    console.log(`${r.name.padEnd(7)}${(r.fs ?? "").padEnd(fsWidth + 2)}  ${cells(r.full)}  ${cells(r.bare)}  ${floor.padStart(6)}`);
+    console.log(`${r.name.padEnd(7)}${(r.fs ?? "").padEnd(fsWidth + 2)}  ${cells(r.full)}  ${cells(r.bare)}  ${accountsShare(r).padStart(6)}`);
   }
+}
+
+/** nexus-init's accounts cost on a venue: ms and share of its wall time with accounts. */
+function accountsShare(r: VenueResult): string {
+  if (!r.full || !r.bare) return "-";
+  const d = r.full.nexus - r.bare.nexus;
+  return `${(d * 1000).toFixed(0)} ms (${((d / r.full.nexus) * 100).toFixed(0)}%)`;
 }
 
 async function main(): Promise<void> {
@@ -449,13 +413,9 @@ async function main(): Promise<void> {
         const slow = fs.type === "ext4" && fs.journal === false ? " — without a journal ext4 checks recently deleted inodes on every allocation: file creation can be slow" : "";
         console.log(`\n== venue ${name}: roots in ${venue.dir} (${describeFs(fs)} on ${fs.device}${slow})`);
         result.full = await compare(work, venue.dir, "fleet node", fleet, haveIgnition);
-        result.shadow = shadowAlone(venue.dir, fleet);
-        const share = result.full.ignition !== undefined ? `= ${(result.shadow / result.full.ignition).toFixed(2)} of ignition's wall ` : "";
-        const count = shadowCommands(fleet, "").length;
-        console.log(`  shadow tools alone (${count} commands) wall ${(result.shadow * 1000).toFixed(0).padStart(5)} ms   ${share}(the floor for any engine that runs them in order)`);
-        // Both engines run the same 30 shadow-utils commands, which fsync the account files; this
-        // second run shows the engines' own work without them.
+        // The same config without its passwd section: the engines' work besides the accounts.
         result.bare = await compare(work, venue.dir, "fleet node without accounts", withoutAccounts(fleet), haveIgnition);
+        console.log(`  nexus-init's accounts: ${accountsShare(result)} of its wall time with accounts`);
       } finally {
         pendingCleanups.splice(pendingCleanups.indexOf(venue.cleanup), 1);
         venue.cleanup();

@@ -5,7 +5,7 @@
 // must fail too and leave the root exactly as seeded.
 //
 // Seeded and reproducible: the seed is printed; PROPERTY_SEED=N reruns one sequence,
-// PROPERTY_CASES=N sets how many cases (default 40).
+// PROPERTY_CASES=N sets how many cases (default 30).
 //
 // The tools root gets /proc mounted for the tools' sake: Debian's glibc 2.36 implements
 // fchmodat(AT_SYMLINK_NOFOLLOW), which useradd uses to copy skeleton directories, through
@@ -37,7 +37,7 @@ import { Logger } from "../log/logger.ts";
 import { realSystem } from "../system/real.ts";
 import { spawnCollect } from "../system/real.ts";
 
-const CASES = Number(process.env.PROPERTY_CASES ?? 40);
+const CASES = Number(process.env.PROPERTY_CASES ?? 30);
 const SEED = Number(process.env.PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 /** mulberry32: small, fast, good enough for test data. */

@@ -32,6 +32,7 @@ import {
   ftruncateSync,
   type Stats,
 } from "node:fs";
+import { fsync as fsyncCb } from "node:fs";
 import { basename, dirname } from "node:path";
 import { mknod } from "./libc.ts";
 import type { Root } from "./root.ts";
@@ -63,6 +64,16 @@ const hiddenName = (host: string, tag: string) => `${dirname(host)}/.${basename(
 function writeAll(fd: number, data: Uint8Array): void {
   let off = 0;
   while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+}
+
+/** fsync(2) of a file by path, on the thread pool. */
+async function fsyncPath(path: string): Promise<void> {
+  const fd = openSync(path, C.O_RDONLY);
+  try {
+    await new Promise<void>((resolve, reject) => fsyncCb(fd, (e) => (e ? reject(e) : resolve())));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The new ids for a node under an owner change, or null when nothing changes. */
@@ -320,7 +331,6 @@ export class FsTransaction {
       fchownSync(fd, attrs.uid, attrs.gid);
       fchmodSync(fd, attrs.mode);
       writeAll(fd, data);
-      fsyncSync(fd);
     } catch (e) {
       closeSync(fd);
       unlinkSync(tmp);
@@ -354,7 +364,6 @@ export class FsTransaction {
       fchownSync(fd, f.uid, f.gid);
       fchmodSync(fd, f.mode);
       writeAll(fd, f.data);
-      fsyncSync(fd);
     } catch (e) {
       closeSync(fd);
       unlinkSync(tmp);
@@ -366,10 +375,13 @@ export class FsTransaction {
   }
 
   /**
-   * Renames every staged file into place, in staging order, then syncs the directories. When a
-   * rename fails, the files already replaced get their old contents back and the error is thrown.
+   * Makes the staged files durable (their fsyncs issued together, so a journaling filesystem
+   * commits them at once), renames each into place in staging order, then syncs the
+   * directories. When a rename fails, the files already replaced get their old contents back
+   * and the error is thrown.
    */
-  commit(): void {
+  async commit(): Promise<void> {
+    await Promise.all(this.staged.map((s) => fsyncPath(s.tmp)));
     const done: { host: string; kept: string | null }[] = [];
     try {
       for (const s of this.staged) {

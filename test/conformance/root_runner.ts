@@ -8,8 +8,9 @@
 // through NAME_MAP, the only translation this runner does.
 //
 // passwd cases: upstream replaces useradd & co with stubs, and the expected /etc/passwd, group,
-// shadow and gshadow texts are the stubs' output. We run the real tools, so those four files are
-// compared by meaning, by these rules only (see comparePasswdFile):
+// shadow and gshadow texts are the stubs' output. nexus-init writes what the real tools would
+// (and runs them with --accounts=tools), so those four files are compared by meaning, by these
+// rules only (see comparePasswdFile):
 //   1. the same entries, by name, in the same order;
 //   2. every field equal, except that a numeric id the tool chose may differ — the uid of a
 //      user, the gid of a group that the config created without giving the id — provided the
@@ -124,7 +125,7 @@ export function buildInNodes(root: string, part: CorpusPartition): void {
 /**
  * What upstream prepares in the root when the config mentions passwd, plus the one file every
  * real target OS has and upstream's tool stubs emulate: /etc/login.defs with per-user groups
- * (USERGROUPS_ENAB), which the real useradd/userdel read from --root.
+ * (USERGROUPS_ENAB), which useradd/userdel (and nexus-init's model of them) read from the root.
  */
 export function preparePasswdRoot(root: string): void {
   for (const d of ["home", "usr/bin", "usr/sbin", "usr/lib64", "etc"]) mkdirSync(join(root, d), { recursive: true, mode: 0o755 });
