@@ -288,16 +288,38 @@ describe("files stage: directories and links", () => {
   });
 });
 
+/** A group and a user with a password hash and a key, and a file the new user and group own. */
+const aliceConfig = () =>
+  cfg({
+    passwd: {
+      groups: [{ name: "ops", gid: 1500 }],
+      users: [{ name: "alice", uid: 1100, groups: ["wheel", "ops"], passwordHash: "$6$sekrit$hash", sshAuthorizedKeys: ["ssh-ed25519 AAAA alice"] }],
+    },
+    storage: { files: [{ path: "/home/alice/notes", contents: { source: "data:,x" }, user: { name: "alice" }, group: { name: "ops" } }] },
+  });
+
+describe("files stage: users, groups and keys, both ways", () => {
+  test.each(["native", "tools"] as const)("run() (%s) modifies an existing group and deletes users, their homes and groups that should not exist", async (mode) => {
+    seedPasswd();
+    writeFileSync(at("etc/login.defs"), "USERGROUPS_ENAB yes\n");
+    mkdirSync(at("home/core"));
+    chownSync(at("home/core"), 500, 500);
+    writeFileSync(at("home/core/f"), "x");
+    await filesStage.run(
+      ctx(cfg({ passwd: { groups: [{ name: "wheel", gid: 11 }, { name: "nope", shouldExist: false }], users: [{ name: "core", shouldExist: false }] } }), {}, mode),
+    );
+    expect(readFileSync(at("etc/group"), "utf8")).toBe("root:x:0:\nwheel:x:11:root\n");
+    expect(readFileSync(at("etc/passwd"), "utf8")).toBe("root:x:0:0:root:/root:/bin/bash\n");
+    expect(existsSync(at("home/core"))).toBe(false);
+    expect(tree().filter((p) => p.includes(".nexus-"))).toEqual([]);
+    expect(system.calls.map((c) => c.cmd)).toEqual(mode === "tools" ? ["groupmod", "userdel"] : []);
+  });
+});
+
 describe("files stage: users, groups and keys (native)", () => {
   test("run() adds users and groups without running a tool and owns files by a user created in the same config", async () => {
     seedPasswd();
-    const config = cfg({
-      passwd: {
-        groups: [{ name: "ops", gid: 1500 }],
-        users: [{ name: "alice", uid: 1100, groups: ["wheel", "ops"], passwordHash: "$6$sekrit$hash", sshAuthorizedKeys: ["ssh-ed25519 AAAA alice"] }],
-      },
-      storage: { files: [{ path: "/home/alice/notes", contents: { source: "data:,x" }, user: { name: "alice" }, group: { name: "ops" } }] },
-    });
+    const config = aliceConfig();
     await filesStage.run(ctx(config));
     expect(system.calls).toEqual([]);
     // No USERGROUPS_ENAB in a root without login.defs: the user's group is GROUP= of useradd's defaults, 100.
@@ -367,21 +389,6 @@ describe("files stage: users, groups and keys (native)", () => {
     expect(existsSync(at("etc/.pwd.lock"))).toBe(false);
   });
 
-  test("run() modifies an existing group and deletes users (their homes too) and groups that should not exist", async () => {
-    seedPasswd();
-    writeFileSync(at("etc/login.defs"), "USERGROUPS_ENAB yes\n");
-    mkdirSync(at("home/core"));
-    chownSync(at("home/core"), 500, 500);
-    writeFileSync(at("home/core/f"), "x");
-    await filesStage.run(
-      ctx(cfg({ passwd: { groups: [{ name: "wheel", gid: 11 }, { name: "nope", shouldExist: false }], users: [{ name: "core", shouldExist: false }] } })),
-    );
-    expect(readFileSync(at("etc/group"), "utf8")).toBe("root:x:0:\nwheel:x:11:root\n");
-    expect(readFileSync(at("etc/passwd"), "utf8")).not.toContain("core");
-    expect(existsSync(at("home/core"))).toBe(false);
-    expect(tree().filter((p) => p.includes(".nexus-"))).toEqual([]);
-  });
-
   test("run() waits for another holder of /etc/.pwd.lock, as lckpwdf() does", async () => {
     seedPasswd();
     writeFileSync(at("etc/.pwd.lock"), "", { mode: 0o600 });
@@ -411,13 +418,7 @@ describe("files stage: users, groups and keys (native)", () => {
 describe("files stage: users, groups and keys (--accounts=tools)", () => {
   test("run() runs the tools with Ignition's flags, sets the password again, and owns files by a new user", async () => {
     seedPasswd();
-    const config = cfg({
-      passwd: {
-        groups: [{ name: "ops", gid: 1500 }],
-        users: [{ name: "alice", uid: 1100, groups: ["wheel", "ops"], passwordHash: "$6$sekrit$hash", sshAuthorizedKeys: ["ssh-ed25519 AAAA alice"] }],
-      },
-      storage: { files: [{ path: "/home/alice/notes", contents: { source: "data:,x" }, user: { name: "alice" }, group: { name: "ops" } }] },
-    });
+    const config = aliceConfig();
     await filesStage.run(ctx(config, {}, "tools"));
     expect(readFileSync(at("etc/group"), "utf8")).toMatch(/^ops:x:1500:alice$/m);
     expect(readFileSync(at("etc/shadow"), "utf8")).toMatch(/^alice:\$6\$sekrit\$hash:/m);
@@ -426,17 +427,6 @@ describe("files stage: users, groups and keys (--accounts=tools)", () => {
     expect(system.calls.map((c) => c.cmd)).toEqual(["groupadd", "useradd", "usermod"]);
     expect(system.calls[2]!.args).toEqual(["--root", root, "--password", "$6$sekrit$hash", "alice"]);
     expect(lines.join("\n")).not.toContain("sekrit");
-  });
-
-  test("run() modifies an existing group and deletes users and groups that should not exist", async () => {
-    seedPasswd();
-    writeFileSync(at("etc/login.defs"), "USERGROUPS_ENAB yes\n");
-    await filesStage.run(
-      ctx(cfg({ passwd: { groups: [{ name: "wheel", gid: 11 }, { name: "nope", shouldExist: false }], users: [{ name: "core", shouldExist: false }] } }), {}, "tools"),
-    );
-    expect(readFileSync(at("etc/group"), "utf8")).toMatch(/^wheel:x:11:root$/m);
-    expect(readFileSync(at("etc/passwd"), "utf8")).not.toContain("core");
-    expect(system.calls.map((c) => c.cmd)).toEqual(["groupmod", "userdel"]);
   });
 
   test("run() fails with a redacted command line when a tool fails, writing no node", async () => {

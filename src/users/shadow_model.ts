@@ -408,8 +408,17 @@ export class AccountModel {
     return names;
   }
 
-  /** Checks -c, -d, -s and -p as useradd does. */
-  private checkFields(tool: "useradd" | "usermod", a: { comment?: string; home?: string; shell?: string; password?: string }): void {
+  /** -g's group (a name or a gid) as its gid; a missing group fails with 6. */
+  private primaryGid(tool: "useradd" | "usermod", group: string | undefined): number | undefined {
+    if (group === undefined) return undefined;
+    const g = this.groupByNameOrGid(group);
+    if (!g) throw new ToolError(tool, 6, `group "${fromBytes(group)}" does not exist`);
+    return g.gid;
+  }
+
+  /** Checks -c, -d, -s, -p and -u as useradd does. */
+  private checkFields(tool: "useradd" | "usermod", a: { comment?: string; home?: string; shell?: string; password?: string; uid?: number }): void {
+    if (a.uid !== undefined && (a.uid < 0 || a.uid >= NO_ID || !Number.isInteger(a.uid))) throw new ToolError(tool, 3, `invalid user ID "${a.uid}"`);
     if (a.comment !== undefined && !validField(a.comment)) throw new ToolError(tool, 3, `invalid comment "${fromBytes(a.comment)}"`);
     if (a.home !== undefined && (!validField(a.home) || !a.home.startsWith("/"))) throw new ToolError(tool, 3, `invalid home directory "${fromBytes(a.home)}"`);
     if (a.shell !== undefined && (!validField(a.shell) || (a.shell !== "" && !a.shell.startsWith("/") && !a.shell.startsWith("*")))) {
@@ -435,14 +444,8 @@ export class AccountModel {
       else this.warnings.push(`useradd: group "${fromBytes(d.group)}" of GROUP= in /etc/default/useradd does not exist; ignored`);
     }
     this.checkFields(T, a);
-    let gid: number | undefined;
-    if (a.primaryGroup !== undefined) {
-      const g = this.groupByNameOrGid(a.primaryGroup);
-      if (!g) throw new ToolError(T, 6, `group "${fromBytes(a.primaryGroup)}" does not exist`);
-      gid = g.gid;
-    }
+    const gid = this.primaryGid(T, a.primaryGroup);
     const groups = a.groups && a.groups.length > 0 ? this.groupNames(T, a.groups) : [];
-    if (a.uid !== undefined && (a.uid < 0 || a.uid >= NO_ID || !Number.isInteger(a.uid))) throw new ToolError(T, 3, `invalid user ID "${a.uid}"`);
     const Uflg = gid === undefined && !a.noUserGroup && defs.bool("USERGROUPS_ENAB");
     if (!isValidName(a.name)) throw new ToolError(T, 3, `invalid user name "${fromBytes(a.name)}"`);
     const home = a.home ?? `${d.home}/${a.name}`;
@@ -598,15 +601,9 @@ export class AccountModel {
   private usermodRun(a: UsermodArgs): boolean {
     const T = "usermod";
     this.checkFields(T, a);
-    let newGid: number | undefined;
-    if (a.primaryGroup !== undefined) {
-      const g = this.groupByNameOrGid(a.primaryGroup);
-      if (!g) throw new ToolError(T, 6, `group "${fromBytes(a.primaryGroup)}" does not exist`);
-      newGid = g.gid;
-    }
+    const newGid = this.primaryGid(T, a.primaryGroup);
     const Gflg = a.groups !== undefined && a.groups.length > 0;
     const groups = Gflg ? this.groupNames(T, a.groups!) : [];
-    if (a.uid !== undefined && (a.uid < 0 || a.uid >= NO_ID)) throw new ToolError(T, 3, `invalid user ID "${a.uid}"`);
     const pw = this.getpwnam(a.name);
     if (!pw) throw new ToolError(T, 6, `user "${fromBytes(a.name)}" does not exist`);
     const uflg = a.uid !== undefined && a.uid !== pw.uid;
