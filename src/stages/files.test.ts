@@ -211,6 +211,14 @@ describe("files stage: hostile paths never leave the root", () => {
     expect(readFileSync(join(root, outside, ".ssh/authorized_keys.d/nexus"), "utf8")).toBe("k\n");
   });
 
+  test("run() keeps the account locks inside the root when /etc/.pwd.lock and a .lock file are symlinks out of it", async () => {
+    seedPasswd();
+    symlinkSync(join(outside, "pwd.lock"), at("etc/.pwd.lock"));
+    symlinkSync(join(outside, "group.lock"), at("etc/group.lock"));
+    await filesStage.run(ctx(cfg({ passwd: { users: [{ name: "bob" }] } }))).catch(() => {});
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
   test("run() refuses two nodes that resolve to the same path", async () => {
     symlinkSync("/", at("foo"));
     const run = filesStage.run(ctx(cfg({ storage: { files: [{ path: "/foo/bar/baz" }, { path: "/bar/baz" }] } })));

@@ -6,7 +6,7 @@
 //      "/etc/passwd.lock" (the link succeeding with a link count of 2 is the lock). A lock file
 //      whose pid is not running is stale and replaced; one held by a live process fails at once,
 //      as it does for the tools (they only retry it when lckpwdf is not used).
-import { closeSync, fdatasyncSync, linkSync, lstatSync, openSync, readFileSync, unlinkSync, writeSync, constants as C } from "node:fs";
+import { closeSync, fdatasyncSync, linkSync, lstatSync, openSync, readSync, unlinkSync, writeSync, constants as C } from "node:fs";
 import { dirname } from "node:path";
 import { tryWriteLock } from "./libc.ts";
 import type { Root } from "./root.ts";
@@ -32,11 +32,30 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The pid text of a lock file (up to its NUL), read without following a symlink. */
+function readPid(lock: string): string {
+  const fd = openSync(lock, C.O_RDONLY | C.O_NOFOLLOW);
+  try {
+    const buf = Buffer.alloc(32);
+    const n = readSync(fd, buf, 0, 31, 0);
+    return buf.subarray(0, n).toString("latin1").replace(/\0.*$/s, "");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** commonio_lock_nowait(): the link dance for one database; throws when another process holds it. */
-function lockFile(file: string): string {
+function lockFile(file: string, shown: string): string {
   const lock = `${file}.lock`;
+  const shownLock = `${shown}.lock`;
   const tmp = `${file}.${process.pid}`;
-  const fd = openSync(tmp, C.O_CREAT | C.O_TRUNC | C.O_WRONLY, 0o600);
+  // Never through a symlink someone left there: that could lead out of the root.
+  try {
+    unlinkSync(tmp);
+  } catch {
+    // not there
+  }
+  const fd = openSync(tmp, C.O_CREAT | C.O_EXCL | C.O_WRONLY | C.O_NOFOLLOW, 0o600);
   try {
     const pid = Buffer.from(`${process.pid}\0`);
     writeSync(fd, pid);
@@ -48,24 +67,24 @@ function lockFile(file: string): string {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         linkSync(tmp, lock);
-        if (lstatSync(tmp).nlink !== 2) throw new AccountLockError(`Cannot lock ${lock}: lock file already used`);
+        if (lstatSync(tmp).nlink !== 2) throw new AccountLockError(`Cannot lock ${shownLock}: lock file already used`);
         return lock;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw e;
       }
       let holder: string;
       try {
-        holder = readFileSync(lock, "latin1").replace(/\0.*$/s, "");
+        holder = readPid(lock);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
         throw e;
       }
       const pid = Number(holder);
-      if (!/^\d+$/.test(holder) || pid <= 0) throw new AccountLockError(`Cannot lock ${lock}: existing lock file with an invalid pid "${holder}"`);
-      if (alive(pid)) throw new AccountLockError(`Cannot lock ${lock}: it is held by process ${pid}`);
+      if (!/^\d+$/.test(holder) || pid <= 0) throw new AccountLockError(`Cannot lock ${shownLock}: existing lock file without a valid pid`);
+      if (alive(pid)) throw new AccountLockError(`Cannot lock ${shownLock}: it is held by process ${pid}`);
       unlinkSync(lock);
     }
-    throw new AccountLockError(`Cannot lock ${lock}`);
+    throw new AccountLockError(`Cannot lock ${shownLock}`);
   } finally {
     try {
       unlinkSync(tmp);
@@ -90,7 +109,8 @@ export class AccountLocks {
    * (root paths such as "/etc/passwd"). Throws AccountLockError when another process holds them.
    */
   static async acquire(root: Root, databases: readonly string[], opts: { timeoutMs?: number; pollMs?: number } = {}): Promise<AccountLocks> {
-    const lockPath = root.resolve("/etc/.pwd.lock");
+    // Followed inside the root: a symlink there never leads to a host file.
+    const lockPath = root.resolve("/etc/.pwd.lock", true);
     let existed = true;
     try {
       lstatSync(lockPath);
@@ -112,11 +132,12 @@ export class AccountLocks {
       await Bun.sleep(opts.pollMs ?? 50);
     }
     const held: string[] = [];
+    const etc = root.resolve("/etc", true);
     try {
       for (const db of databases) {
         const host = root.resolve(db);
-        if (!host.startsWith(dirname(lockPath))) throw new AccountLockError(`Cannot lock ${db}: it is not in /etc`);
-        held.push(lockFile(host));
+        if (dirname(host) !== etc) throw new AccountLockError(`Cannot lock ${db}: it is not in /etc`);
+        held.push(lockFile(host, db));
       }
     } catch (e) {
       for (const l of held.reverse()) unlinkSync(l);
