@@ -96,7 +96,8 @@ function warnAboutHooks(ctx: StageContext, root: Root, plan: AccountPlan): void 
   if (plan.steps.some((s) => s.action === "delete-user") && /^\s*USERDEL_CMD\s/m.test(root.readFile("/etc/login.defs")?.toString("latin1") ?? "")) {
     ctx.log.warn("USERDEL_CMD of /etc/login.defs is not run (userdel would run it)");
   }
-  if (/^\s*MAX_MEMBERS_PER_GROUP\s+[1-9]/m.test(root.readFile("/etc/login.defs")?.toString("latin1") ?? "")) {
+  const writesGroup = plan.databases.some((d) => d.name === "group");
+  if (writesGroup && /^\s*MAX_MEMBERS_PER_GROUP\s+[1-9]/m.test(root.readFile("/etc/login.defs")?.toString("latin1") ?? "")) {
     throw new Error("Cannot write /etc/group: MAX_MEMBERS_PER_GROUP in /etc/login.defs (split group lines) is not supported");
   }
 }

@@ -111,8 +111,10 @@ function planUser(m: AccountModel, u: User, i: number, opts: AccountPlanOptions,
       steps.push({ action: "keep", target: `user ${shown}`, detail: "absent, as the config wants" });
       return;
     }
+    const before = m.ops.length;
     attempt(path, `delete user "${shown}"`, () => m.userdel({ name }));
-    steps.push({ action: "delete-user", target: `user ${shown}`, detail: "home directory removed" });
+    const removed = m.ops.slice(before).some((o) => o.op === "remove-home");
+    steps.push({ action: "delete-user", target: `user ${shown}`, detail: removed ? "home directory removed" : "home directory kept" });
     return;
   }
   const hash = u.passwordHash === null || u.passwordHash === undefined ? undefined : u.passwordHash === "" ? "*" : toBytes(u.passwordHash);
