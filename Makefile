@@ -29,20 +29,37 @@ node_modules/.install.stamp: package.json package-lock.json
 
 setup: deps node-deps
 
-build: dist/nexus-init
+# Two binaries from one tree: dist/nexus-init boots machines (src/main.ts; it never imports the
+# authoring rooms), dist/nexus is the authoring CLI (src/nexus.ts) with the DSL, its type
+# declarations and the TypeScript checker embedded.
+COMPILE := $(BUN) build --compile --target=bun-linux-x64-baseline --bytecode --format=esm --sourcemap
+NEXUS_ASSETS := build/nexus-assets/types.json build/nexus-assets/tslib.json
+
+build: dist/nexus-init dist/nexus dist/demo.ign
 dist/nexus-init: node_modules/.install.stamp $(SRC) package.json
 	@mkdir -p dist
 	# --compile embeds the Bun runtime; never strip the result (it would become the bare bun CLI).
 	# --bytecode ships precompiled JavaScriptCore bytecode: ~20 ms less start-up on every call
 	# (it needs the ESM output format for main.ts's top-level await).
-	$(BUN) build --compile --target=bun-linux-x64-baseline --bytecode --format=esm --sourcemap src/main.ts --outfile dist/nexus-init
+	$(COMPILE) src/main.ts --outfile dist/nexus-init
+
+$(NEXUS_ASSETS) &: node_modules/.install.stamp scripts/build-nexus-assets.ts $(filter src/dsl/%,$(SRC))
+	$(BUN) run scripts/build-nexus-assets.ts
+
+dist/nexus: node_modules/.install.stamp $(SRC) src/authoring/assets.js $(NEXUS_ASSETS) package.json
+	@mkdir -p dist
+	$(COMPILE) src/nexus.ts --outfile dist/nexus
+
+# The demo machine is a typed program; `make demo` and the QEMU scenarios boot its JSON.
+dist/demo.ign: dist/nexus $(wildcard examples/demo/*)
+	dist/nexus provision examples/demo/system.ts -o $@
 
 check: node-deps
 	$(TSC) --noEmit
 
 # The whole suite: unit tests beside the code, conformance, and the QEMU scenarios.
 test: setup check build
-	$(BUN) test
+	$(BUN) test --timeout 120000
 	$(MAKE) test-qemu
 
 bench: build

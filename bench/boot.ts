@@ -1,5 +1,5 @@
 // Boot benchmark (issue 6; not a test): the same kernel and LiveCD initramfs booting the
-// base OS image with examples/demo.ign and with an empty config, under TCG. Reports, per
+// base OS image with the demo config (dist/demo.ign) and with an empty config, under TCG. Reports, per
 // config, the median over --runs boots of QEMU start → /init, → provisioning finished, →
 // the provisioned OS's marker line; the overhead of provisioning the demo config (the
 // difference); the stage timings; and the initramfs size compressed and uncompressed.

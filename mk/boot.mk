@@ -29,14 +29,14 @@ dist/base-os.img: scripts/build-base-image.sh initramfs/stage-tinyos.sh $(shell 
 	./scripts/build-base-image.sh $@
 
 # Every boot scenario (a–h of issue 6), two machines at a time.
-test-qemu: setup initramfs initramfs-dracut base-image
-	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./src/stages/disks.qemu.ts
+test-qemu: setup initramfs initramfs-dracut base-image dist/demo.ign
+	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./src/stages/disks.qemu.ts ./test/qemu/examples.qemu.ts
 
-# make demo [CONFIG=file.ign|file.bu] [DISK=out.img]
+# make demo [CONFIG=file.ign|file.bu|system.ts] [DISK=out.img]
 CONFIG ?=
 DISK ?=
-demo: setup initramfs base-image
+demo: setup initramfs base-image dist/demo.ign
 	$(BUN) run scripts/demo.ts $(if $(CONFIG),--config "$(CONFIG)") $(if $(DISK),--disk "$(DISK)")
 
-bench-boot: setup initramfs base-image
+bench-boot: setup initramfs base-image dist/demo.ign
 	$(BUN) run bench/boot.ts

@@ -5,13 +5,14 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { isProgramPath } from "../src/config/program.ts";
 import { checkProvisioned, hostPathFor, mountedFilesystems, type CheckedConfig, type Finding } from "../test/qemu/expect.ts";
 import { partitionForDevice, readGpt, withProvisionedImage } from "../test/qemu/host_disk.ts";
 import { ARTIFACTS, REPO, requireArtifact } from "../test/qemu/paths.ts";
 import { bootVm } from "../test/qemu/qemu.ts";
 import { parseBootLog, parseTinyOsReport, TINYOS_READY } from "../test/qemu/serial.ts";
 
-const USAGE = "Usage: bun run scripts/demo.ts [--config FILE.ign|FILE.bu] [--disk OUT.img] [--timeout SECONDS]";
+const USAGE = "Usage: bun run scripts/demo.ts [--config FILE.ign|FILE.bu|system.ts] [--disk OUT.img] [--timeout SECONDS]";
 const WORK = join(REPO, "build/demo");
 
 const say = (s = "") => process.stdout.write(s + "\n");
@@ -25,10 +26,16 @@ function nexusInit(args: string[]): { code: number; stdout: string; stderr: stri
   return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
-/** The Ignition config to boot with: a .bu file is translated first; both are validated. */
+/** The Ignition config to boot with: a program is compiled, a .bu file translated; all are validated. */
 function prepareConfig(file: string): string {
   if (!existsSync(file)) fail(`Cannot read config "${file}": no such file`);
   let ign = file;
+  if (isProgramPath(file)) {
+    ign = join(WORK, "config.ign");
+    const r = Bun.spawnSync([requireArtifact("nexus"), "provision", file, "-o", ign], { stdout: "inherit", stderr: "inherit" });
+    if (r.exitCode !== 0) fail(`Cannot compile "${file}" (nexus provision exit code ${r.exitCode})`);
+    say(`Compiled ${file} → ${ign}`);
+  }
   if (/\.(bu|ya?ml)$/.test(file)) {
     const t = nexusInit(["translate", "--from-butane", "--files-dir", dirname(file), file]);
     if (t.code !== 0) fail(`Cannot translate "${file}":\n${t.stderr.trim()}`);

@@ -14,7 +14,7 @@ const LOWER = ["log", "system", "config", "resource", "providers", "disks", "uni
 /** Rooms above them: the executor, the stages and the command line. */
 const UPPER = ["executor", "stages", "cli"];
 /** The authoring side (`nexus`): the boot side never imports these. */
-const AUTHORING = ["dsl", "image", "authoring"];
+const AUTHORING = ["dsl", "image", "authoring", "nexus.ts"];
 /** Top-level files of src/. */
 const ENTRY_FILES = ["main.ts"];
 /** The stages, longest first so fetch_offline is not taken for fetch. */

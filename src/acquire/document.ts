@@ -1,6 +1,7 @@
 // Config documents as users hand them to nexus-init: Ignition JSON, or Butane YAML translated in
 // memory. Every reader of configs (validate, apply, plan, the fetch stages) goes through here.
 import { formatIssue, parseConfig, type Config, type Issue, type ParseOptions, type ParseResult, type SpecVersion } from "../config/index.ts";
+import { looksLikeProgram, PROGRAM_REFUSAL } from "../config/program.ts";
 import { formatIgnitionJson } from "../butane/emit.ts";
 import { isButane, reportToIssues, translateButane } from "../butane/index.ts";
 import type { Logger } from "../log/logger.ts";
@@ -61,6 +62,7 @@ export function parseOrThrow(raw: Uint8Array, what: string, log: Logger): { conf
 }
 
 function parseText(text: string, opts: AnyConfigOptions): AnyConfigResult {
+  if (looksLikeProgram(text)) return { ok: false, issues: [{ severity: "error", path: [], message: PROGRAM_REFUSAL }], format: "ignition" };
   const first = text.trimStart()[0];
   const maybeJson = first === "{" || first === "[";
   if (!maybeJson && first !== undefined && isButane(text)) return parseButane(text, opts);

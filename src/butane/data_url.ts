@@ -6,8 +6,19 @@ const UNRESERVED = new Uint8Array(256);
 for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()") UNRESERVED[c.charCodeAt(0)] = 1;
 const HEX = "0123456789ABCDEF";
 
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 /** Percent-escapes every byte outside the unreserved set, with upper-case hex. */
 export function escapeDataUrlBytes(bytes: Uint8Array): string {
+  // Valid UTF-8 (nearly all contents): encodeURIComponent escapes exactly the bytes outside
+  // this unreserved set, natively — a byte loop costs ~0.25 µs a byte before the JIT warms up.
+  let text: string | undefined;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined) return encodeURIComponent(text);
   let out = "";
   for (const b of bytes) out += UNRESERVED[b] ? String.fromCharCode(b) : "%" + HEX[b >> 4] + HEX[b & 15];
   return out;

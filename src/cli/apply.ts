@@ -7,7 +7,7 @@ import { openSession } from "../executor/session.ts";
 import { STAGE_NAMES } from "../executor/names.ts";
 import { ACCOUNTS_MODES, type AccountsMode } from "../executor/stage.ts";
 import { Root } from "../system/root.ts";
-import { accountsOption, parseCommandArgs, usageError } from "./args.ts";
+import { accountsOption, parseCommandArgs, usageError, program } from "./args.ts";
 import { readConfigArg, UsageError } from "./input.ts";
 
 export const summary = "Provision a root directory from a config (all stages, one process)";
@@ -57,13 +57,13 @@ export function loadInputs(
     bytes = readConfigArg(a.configArg);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`nexus-init ${cmd}: ${e.message}\n`);
+    process.stderr.write(`${program.name} ${cmd}: ${e.message}\n`);
     return { ok: false, code: 2, issues: [] };
   }
   try {
     Root.open(a.root);
   } catch (e) {
-    process.stderr.write(`nexus-init ${cmd}: ${(e as Error).message}\n`);
+    process.stderr.write(`${program.name} ${cmd}: ${(e as Error).message}\n`);
     return { ok: false, code: 2, issues: [] };
   }
   const parsed = parseAnyConfig(bytes);

@@ -5,6 +5,14 @@ import { ACCOUNTS_MODES, type AccountsMode } from "../executor/stage.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+/** The program the user ran: "nexus-init", or "nexus" when the authoring CLI reuses a command. */
+export const program = { name: "nexus-init" };
+
+/** Usage text as the running program is called. */
+function named(usage: string): string {
+  return program.name === "nexus-init" ? usage : usage.replace(/\bnexus-init (?=[a-z])/g, `${program.name} `);
+}
+
 /** Parsed flags and positionals, or the exit code (0 for --help, 2 for misuse) already reported. */
 export function parseCommandArgs(
   cmd: string,
@@ -19,7 +27,7 @@ export function parseCommandArgs(
     return usageError(cmd, usage, (e as Error).message);
   }
   if (parsed.values.help) {
-    process.stdout.write(usage + "\n");
+    process.stdout.write(named(usage) + "\n");
     return 0;
   }
   return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
@@ -27,7 +35,7 @@ export function parseCommandArgs(
 
 /** Prints a usage problem with the usage text; returns exit code 2. */
 export function usageError(cmd: string, usage: string, message: string): number {
-  process.stderr.write(`nexus-init ${cmd}: ${message}\n\n${usage}\n`);
+  process.stderr.write(`${program.name} ${cmd}: ${message}\n\n${named(usage)}\n`);
   return 2;
 }
 

@@ -5,6 +5,7 @@ import { openSession } from "../executor/session.ts";
 import { STAGE_NAMES } from "../executor/names.ts";
 import type { PlanEntry } from "../executor/stage.ts";
 import { issuesJson, loadInputs, parseRootCommand } from "./apply.ts";
+import { program } from "./args.ts";
 
 export const summary = "Show what apply would do to a root directory, touching nothing";
 
@@ -49,7 +50,7 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     session.close();
   }
-  if (result.error) process.stderr.write(`nexus-init plan: ${result.error}\n`);
+  if (result.error) process.stderr.write(`${program.name} plan: ${result.error}\n`);
   if (a.json) {
     process.stdout.write(JSON.stringify({ ok: result.ok, ...(result.error ? { error: result.error } : {}), plan: result.plan, issues: issuesJson(input.issues) }) + "\n");
   } else {

@@ -1,7 +1,7 @@
 // nexus-init translate --from-butane [-d DIR] [-s] [-p] [-c] [-o FILE] [FILE|-]
 // Mirrors Butane's CLI: Ignition JSON on stdout, report lines on stderr in Butane's format.
 import { readFileSync, writeFileSync } from "node:fs";
-import { parseCommandArgs, usageError } from "./args.ts";
+import { parseCommandArgs, usageError, program } from "./args.ts";
 import { formatIgnitionJson } from "../butane/emit.ts";
 import { formatReportEntry, translateButane, type ButaneResult } from "../butane/index.ts";
 
@@ -71,7 +71,7 @@ export function runButaneTranslation(o: ButaneCliOptions, cmd: string): { code: 
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (e as Error).message;
-    process.stderr.write(`nexus-init ${cmd}: Cannot read config "${o.input}": ${why}\n`);
+    process.stderr.write(`${program.name} ${cmd}: Cannot read config "${o.input}": ${why}\n`);
     return { code: 1 };
   }
   const result = translateButane(text, { filesDir: o.filesDir, strict: o.strict });
@@ -86,7 +86,7 @@ export function runButaneTranslation(o: ButaneCliOptions, cmd: string): { code: 
     try {
       writeFileSync(o.output, out);
     } catch (e) {
-      process.stderr.write(`nexus-init ${cmd}: Cannot write "${o.output}": ${(e as Error).message}\n`);
+      process.stderr.write(`${program.name} ${cmd}: Cannot write "${o.output}": ${(e as Error).message}\n`);
       return { code: 1, result };
     }
   } else {

@@ -1,7 +1,7 @@
 // nexus-init validate [--strict] [--json] FILE|-
 import { parseAnyConfig } from "../acquire/document.ts";
 import { formatIssue, type Issue } from "../config/index.ts";
-import { parseCommandArgs, usageError } from "./args.ts";
+import { parseCommandArgs, usageError, program } from "./args.ts";
 import { readConfigArg, UsageError } from "./input.ts";
 
 export const summary = "Check a config (Ignition JSON or Butane YAML) without touching anything";
@@ -32,7 +32,7 @@ export async function main(args: string[]): Promise<number> {
     bytes = readConfigArg(positionals[0]!);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`nexus-init validate: ${e.message}\n`);
+    process.stderr.write(`${program.name} validate: ${e.message}\n`);
     return 2;
   }
   const strict = values.strict === true;

@@ -10,6 +10,8 @@ export interface Issue {
   message: string;
   line?: number;
   column?: number;
+  /** Other places the issue involves (the first of two duplicates, the link a path runs through). */
+  related?: IssuePath[];
 }
 
 /** Renders a path as the CLI prints it: `storage.files.2.mode`, or `""` for the document. */

@@ -154,3 +154,114 @@ function readType(schema: z.ZodType, path: string, since: Since): FieldType {
     throw new Error(`Cannot read the config structure at "${path}": unsupported schema type "${def.type}"`);
   }
 }
+
+// The same table seen by struct across every spec version: what authoring tools walk when they
+// describe a struct once for all versions (the DSL's generated types, the JSON Schema, `nexus
+// import`). Derived from configStructure(); nothing here describes Ignition's fields again. A
+// struct is named by its place, so a place keeps one name in every version (Ignition's Go types
+// rename some: 3.0's FileContents, ConfigReference and CaReference are all Resource from 3.1).
+
+/** A field's kind in the by-struct view: structs by their view name. */
+export type FieldKind =
+  | { kind: ScalarKind }
+  | { kind: "struct"; struct: string }
+  | { kind: "list"; item: Exclude<FieldKind, { kind: "list" }> };
+
+/** One field of a struct, across spec versions. */
+export interface TableField {
+  name: string;
+  type: FieldKind;
+  /** The first spec version in which this struct has the field. */
+  since: SpecVersion;
+}
+
+/** One struct across spec versions. */
+export interface TableStruct {
+  name: string;
+  /** Every field any version has, in first-seen order. */
+  fields: TableField[];
+  /** The first spec version that has the struct. */
+  since: SpecVersion;
+  /** The fields each version has, in declaration order. */
+  byVersion: Map<SpecVersion, string[]>;
+}
+
+/** Every struct reachable from the config root, root first. */
+export interface StructTable {
+  structs: Map<string, TableStruct>;
+}
+
+// The view name of the struct under `Parent.field`, where it is not Ignition's (newest) type
+// name: places sharing a Go type whose shape differed in old versions get names of their own.
+const PLACE_NAMES: Record<string, string> = {
+  "IgnitionConfig.merge": "ConfigReference",
+  "IgnitionConfig.replace": "ConfigReference",
+  "Tls.certificateAuthorities": "CaReference",
+  "File.contents": "FileContents",
+  "File.append": "FileContents",
+  "Luks.keyFile": "Resource",
+  "Security.tls": "Tls",
+};
+
+/** The view name of a struct at `parent.field` (Go's name unless PLACE_NAMES says otherwise). */
+function viewName(parent: string, field: string, st: StructType): string {
+  if (field === "httpHeaders") return "HttpHeader";
+  if (field === "user" && ["File", "Directory", "Link"].includes(parent)) return "NodeUser";
+  if (field === "group" && ["File", "Directory", "Link"].includes(parent)) return "NodeGroup";
+  return PLACE_NAMES[`${parent}.${field}`] ?? st.name;
+}
+
+let byStruct: StructTable | undefined;
+
+/** The field table by struct, across versions (built once, on first use). */
+export function structTable(): StructTable {
+  if (byStruct) return byStruct;
+  const structs = new Map<string, TableStruct>();
+  for (const version of SPEC_VERSIONS) {
+    const visit = (st: StructType, name: string) => {
+      let s = structs.get(name);
+      if (!s) structs.set(name, (s = { name, fields: [], since: version, byVersion: new Map() }));
+      const names = st.fields.map((f) => f.name);
+      const seen = s.byVersion.get(version);
+      if (seen) {
+        if (seen.join() !== names.join()) throw new Error(`Cannot describe ${name} once: its places differ in ${version}`);
+        return;
+      }
+      s.byVersion.set(version, names);
+      for (const f of st.fields) {
+        const child = structOf(f.type);
+        const childName = child ? viewName(name, f.name, child) : "";
+        if (!s.fields.some((x) => x.name === f.name)) s.fields.push({ name: f.name, type: kindOf(f.type, childName), since: version });
+        if (child) visit(child, childName);
+      }
+    };
+    visit(configStructure(version), "Config");
+  }
+  byStruct = { structs };
+  return byStruct;
+}
+
+function kindOf(t: FieldType, structName: string): FieldKind {
+  if (t.kind === "struct") return { kind: "struct", struct: structName };
+  if (t.kind === "list") {
+    const item = kindOf(t.item, structName);
+    if (item.kind === "list") throw new Error("Cannot describe a list of lists in the field table");
+    return { kind: "list", item };
+  }
+  return { kind: t.kind };
+}
+
+const fieldsCache = new Map<string, TableField[]>();
+
+/** The fields `struct` has in `version` (declaration order), or [] when it has none. */
+export function fieldsIn(struct: string, version: SpecVersion): TableField[] {
+  const key = `${struct}\u0000${version}`;
+  let hit = fieldsCache.get(key);
+  if (!hit) {
+    const s = structTable().structs.get(struct);
+    const names = s?.byVersion.get(version);
+    hit = !s || !names ? [] : names.map((n) => s.fields.find((f) => f.name === n)!);
+    fieldsCache.set(key, hit);
+  }
+  return hit;
+}

@@ -6,12 +6,12 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { translateButane, type ReportEntry } from "../../src/butane/index.ts";
-import { knownFailures, REPO_ROOT } from "./corpus.ts";
+import { butaneCorpusDir, knownFailures } from "./corpus.ts";
 
-const CORPUS = process.env.NEXUS_BUTANE_CORPUS_DIR ?? resolve(REPO_ROOT, "../shared/conformance/butane");
+const CORPUS = butaneCorpusDir();
 const UNSUPPORTED_VARIANTS = new Set(["openshift", "r4e", "fiot"]);
 
 interface Meta {

@@ -3,18 +3,7 @@
 // (`configShouldBeBad`) is rejected by us. Runtime behaviour is checked by the stage runners.
 import { describe, expect, test } from "bun:test";
 import { formatIssue, parseConfig } from "../../src/config/index.ts";
-import { corpusAvailable, knownFailures, loadVariants, UuidPlaceholders, type CorpusVariant } from "./corpus.ts";
-
-/** Stand-ins for runtime placeholders: real devices and servers don't matter for validation. */
-export function renderForValidation(v: CorpusVariant): string {
-  let text = new UuidPlaceholders().render(v.config);
-  for (const d of v.case.mntDevices) text = text.replaceAll(d.substitution, `/dev/disk/by-partlabel/${d.label}`);
-  text = text.replace(/\$disk(\d+)/g, (_, i: string) => `/dev/vd${String.fromCharCode(97 + Number(i))}`);
-  for (const r of v.case.mockResources) {
-    if (r.urlPlaceholder) text = text.replaceAll(r.urlPlaceholder, `${r.protocol}://127.0.0.1:1`);
-  }
-  return text;
-}
+import { corpusAvailable, knownFailures, loadVariants, renderForValidation } from "./corpus.ts";
 
 const available = corpusAvailable();
 const known = available ? knownFailures() : {};

@@ -1,7 +1,7 @@
 // Loader for the upstream Ignition blackbox corpus (../shared/conformance/ignition), read at
 // test time — never copied into the repo. Gives typed cases, per-version variants with
 // `$version` and `$uuid<N>` substituted, and the tracked known-failures list.
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync, unlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
@@ -99,6 +99,16 @@ export function corpusDir(): string {
   return process.env.NEXUS_CONFORMANCE_DIR ?? resolve(REPO_ROOT, "../shared/conformance/ignition");
 }
 
+/** Where the Butane corpus lives: NEXUS_BUTANE_CORPUS_DIR, else ../shared beside the repo. */
+export function butaneCorpusDir(): string {
+  return process.env.NEXUS_BUTANE_CORPUS_DIR ?? resolve(REPO_ROOT, "../shared/conformance/butane");
+}
+
+/** Where upstream's published JSON Schemas (schema-v3_*.json) live: NEXUS_SPEC_DIR, else ../shared. */
+export function upstreamSchemaDir(): string {
+  return process.env.NEXUS_SPEC_DIR ?? resolve(REPO_ROOT, "../shared/spec/ignition");
+}
+
 /**
  * Whether the corpus can be read. Absent: suites report themselves skipped — except under
  * CI=true, where a missing corpus is a failure (this throws).
@@ -166,7 +176,60 @@ export function knownFailures(): Record<string, string> {
   return Object.fromEntries(Object.entries(raw).filter(([k]) => !k.startsWith("//")));
 }
 
+/** A variant's config with stand-ins for runtime placeholders (devices, servers, UUIDs), for
+ *  checks that only read the config. */
+export function renderForValidation(v: CorpusVariant): string {
+  let text = new UuidPlaceholders().render(v.config);
+  for (const d of v.case.mntDevices) text = text.replaceAll(d.substitution, `/dev/disk/by-partlabel/${d.label}`);
+  text = text.replace(/\$disk(\d+)/g, (_, i: string) => `/dev/vd${String.fromCharCode(97 + Number(i))}`);
+  for (const r of v.case.mockResources) {
+    if (r.urlPlaceholder) text = text.replaceAll(r.urlPlaceholder, `${r.protocol}://127.0.0.1:1`);
+  }
+  return text;
+}
+
 /** Path of a fixture file inside the corpus. */
 export function fixturePath(...parts: string[]): string {
   return join(corpusDir(), "fixtures", ...parts);
+}
+
+// The Butane corpus (../shared/conformance/butane): a real Butane's translation of each case.
+
+/** The fields of a Butane case's meta.json the suites read. */
+export interface ButaneMeta {
+  id: string;
+  variant: string;
+  kind: string;
+  filesDir: string | null;
+  fixture?: { dir: string; symlinks?: Record<string, string> } | null;
+  exitCode: number;
+  stderr: string;
+  expected: string | null;
+  strict: { exitCode: number };
+}
+
+/** Every Butane case, in folder order. */
+export function listButaneCases(): { dir: string; meta: ButaneMeta }[] {
+  const casesDir = join(butaneCorpusDir(), "cases");
+  const out: { dir: string; meta: ButaneMeta }[] = [];
+  for (const group of readdirSync(casesDir).sort()) {
+    for (const name of readdirSync(join(casesDir, group)).sort()) {
+      const dir = join(casesDir, group, name);
+      out.push({ dir, meta: JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as ButaneMeta });
+    }
+  }
+  return out;
+}
+
+/** A scratch copy of a case whose fixture lost its symlinks in copying (the README's --repair). */
+export function prepareButaneCase(dir: string, meta: ButaneMeta, scratch: string): string {
+  const work = join(scratch, meta.id.replace("/", "__"));
+  cpSync(dir, work, { recursive: true });
+  const fixture = meta.fixture;
+  for (const [rel, target] of Object.entries(fixture?.symlinks ?? {})) {
+    const p = join(work, fixture!.dir, rel);
+    if (existsSync(p)) unlinkSync(p);
+    symlinkSync(target, p);
+  }
+  return work;
 }

@@ -15,7 +15,9 @@ export const ARTIFACTS = {
   dracutInitramfs: env.NEXUS_QEMU_DRACUT_INITRAMFS ?? join(REPO, "dist/initramfs-dracut.img"),
   baseImage: env.NEXUS_QEMU_BASE_IMAGE ?? join(REPO, "dist/base-os.img"),
   binary: join(REPO, "dist/nexus-init"),
-  demoConfig: join(REPO, "examples/demo.ign"),
+  nexus: join(REPO, "dist/nexus"),
+  /** The demo machine, compiled from examples/demo/system.ts by `make build`. */
+  demoConfig: join(REPO, "dist/demo.ign"),
 } as const;
 export type ArtifactName = keyof typeof ARTIFACTS;
 
@@ -23,7 +25,7 @@ export type ArtifactName = keyof typeof ARTIFACTS;
 export function requireArtifact(name: ArtifactName): string {
   const p = ARTIFACTS[name];
   if (!existsSync(p)) {
-    const target = { dracutInitramfs: "initramfs-dracut", baseImage: "base-image", kernelRelease: "kernel", kernel: "kernel", binary: "build" }[name as string] ?? name;
+    const target = { dracutInitramfs: "initramfs-dracut", baseImage: "base-image", kernelRelease: "kernel", kernel: "kernel", binary: "build", nexus: "build", demoConfig: "build" }[name as string] ?? name;
     throw new Error(`Cannot find ${name} "${p}": run \`make ${target}\` first`);
   }
   return p;

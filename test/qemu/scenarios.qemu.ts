@@ -168,7 +168,7 @@ describe("boot scenarios (QEMU, TCG)", () => {
     expect(data?.headers["x-aws-ec2-metadata-token"]).toBe(server!.token);
   }, TEST_TIMEOUT_MS);
 
-  /** Scenarios e and g: examples/demo.ign on the base image (new xfs /var, accounts, units). */
+  /** Scenarios e and g: the demo config (dist/demo.ign, from examples/demo/system.ts) on the base image (new xfs /var, accounts, units). */
   async function runDemoScenario(id: string, initrd: string, cmdline: string[]) {
     const configPath = requireArtifact("demoConfig");
     const config = JSON.parse(readFileSync(configPath, "utf8")) as CheckedConfig;

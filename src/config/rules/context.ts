@@ -14,8 +14,9 @@ export class RuleContext {
     return SPEC_VERSIONS.indexOf(this.version) >= SPEC_VERSIONS.indexOf(v);
   }
 
-  error(path: IssuePath, message: string): void {
-    this.issues.push(error(path, message));
+  /** Reports an error; `related` names the other places involved (an earlier duplicate, a link). */
+  error(path: IssuePath, message: string, related?: IssuePath[]): void {
+    this.issues.push(related ? { ...error(path, message), related } : error(path, message));
   }
 
   warning(path: IssuePath, message: string): void {

@@ -30,12 +30,12 @@ function checkDisk(ctx: RuleContext, at: IssuePath, d: Disk): void {
     if (n !== 0) {
       const first = numbers.get(n);
       if (first === undefined) numbers.set(n, j);
-      else ctx.error([...at, "partitions", j], MESSAGES.partitionNumberCollides(n, describeAt([...at, "partitions", first])));
+      else ctx.error([...at, "partitions", j], MESSAGES.partitionNumberCollides(n, describeAt([...at, "partitions", first])), [[...at, "partitions", first]]);
     }
     if (p.label !== undefined && p.label !== null) {
       const first = labels.get(p.label);
       if (first === undefined) labels.set(p.label, j);
-      else ctx.error([...at, "partitions", j], MESSAGES.partitionLabelCollides(p.label, describeAt([...at, "partitions", first])));
+      else ctx.error([...at, "partitions", j], MESSAGES.partitionLabelCollides(p.label, describeAt([...at, "partitions", first])), [[...at, "partitions", first]]);
     }
   });
 
@@ -50,7 +50,7 @@ function checkDisk(ctx: RuleContext, at: IssuePath, d: Disk): void {
       const o = fixed[b]!;
       const overlaps =
         (p.start >= o.start && p.start <= end(o)) || (end(p) >= o.start && end(p) <= end(o)) || (p.start < o.start && end(p) > end(o));
-      if (overlaps) ctx.error([...at, "partitions", o.j], MESSAGES.partitionsOverlap(describeAt([...at, "partitions", p.j])));
+      if (overlaps) ctx.error([...at, "partitions", o.j], MESSAGES.partitionsOverlap(describeAt([...at, "partitions", p.j])), [[...at, "partitions", p.j]]);
     }
   }
 }

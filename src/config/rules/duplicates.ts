@@ -23,7 +23,7 @@ export function checkUnique(
   const first = new Map<string, IssuePath>();
   for (const e of entries) {
     const seen = first.get(e.key);
-    if (seen) ctx.error(e.path, MESSAGES.duplicate(what, show(e.key), describeAt(seen), note));
+    if (seen) ctx.error(e.path, MESSAGES.duplicate(what, show(e.key), describeAt(seen), note), [seen]);
     else first.set(e.key, e.path);
   }
 }

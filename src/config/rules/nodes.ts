@@ -42,7 +42,7 @@ export function checkNodes(ctx: RuleContext, storage: Storage): void {
     if (linksByPath.size === 0 || !nodePath) return;
     for (let k = nodePath.indexOf("/", 1); k > 0; k = nodePath.indexOf("/", k + 1)) {
       const prefix = nodePath.slice(0, k);
-      for (const i of linksByPath.get(prefix) ?? []) ctx.error(path, MESSAGES.pathThroughLink(kind, prefix, describeAt([...at, "links", i])));
+      for (const i of linksByPath.get(prefix) ?? []) ctx.error(path, MESSAGES.pathThroughLink(kind, prefix, describeAt([...at, "links", i])), [[...at, "links", i]]);
     }
   };
   dirs.forEach((d, i) => throughLink("directory", [...at, "directories", i], d.path));
