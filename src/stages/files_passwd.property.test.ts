@@ -17,25 +17,23 @@ import {
   chownSync,
   existsSync,
   linkSync,
-  lstatSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config, Group, User } from "../config/types.ts";
 import { runStages } from "../executor/engine.ts";
 import { runPathsIn } from "../executor/paths.ts";
 import { Logger } from "../log/logger.ts";
-import { realSystem } from "../system/real.ts";
-import { spawnCollect } from "../system/real.ts";
+import { realSystem, spawnCollect } from "../system/real.ts";
+import { snapshotTree } from "../../test/tree_snapshot.ts";
+
+/** The tree of a root; /proc (mounted for the tools) is not entered. */
+const snapshot = (dir: string) => snapshotTree(dir, ["/proc"]);
 
 const CASES = Number(process.env.PROPERTY_CASES ?? 30);
 const SEED = Number(process.env.PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -235,34 +233,6 @@ function randomPasswd(r: Rng, s: Seeded): { groups: Group[]; users: User[] } {
     users.push(u);
   }
   return { groups, users };
-}
-
-/** Every node under dir: path, type, mode, owner, contents hash or link target, hard-link group. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const inodes = new Map<number, string>();
-  const walk = (d: string, rel: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      const rp = `${rel}/${n}`;
-      const st = lstatSync(p);
-      let what: string;
-      if (st.isDirectory()) what = "dir";
-      else if (st.isSymbolicLink()) what = `link -> ${readlinkSync(p)}`;
-      else if (st.isFile()) {
-        what = `file ${createHash("sha1").update(readFileSync(p)).digest("hex").slice(0, 12)} ${st.size}`;
-        if (st.nlink > 1) {
-          const first = inodes.get(st.ino);
-          if (first) what += ` hardlink-of ${first}`;
-          else inodes.set(st.ino, rp);
-        }
-      } else what = "special";
-      out.push(`${rp} ${what} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`);
-      if (st.isDirectory() && rp !== "/proc") walk(p, rp);
-    }
-  };
-  walk(dir, "");
-  return out;
 }
 
 /** Applies the config's files stage to a root one way; ok and the log. */
