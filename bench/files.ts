@@ -23,10 +23,12 @@
 // `apt-get install ignition`). Env: BENCH_RUNS=N (default 5), BENCH_VENUES=comma list of
 // tmpdir,ext4,tmpfs (default all three); a venue that cannot be mounted is skipped with a note.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
+import { NAME_MAP } from "../test/conformance/root_runner.ts";
+import { snapshotTree } from "../test/tree_snapshot.ts";
 
 const BIN = process.env.NEXUS_BIN ?? resolve(import.meta.dir, "../dist/nexus-init");
 const IGNITION = process.env.IGNITION_BIN ?? "/usr/lib/dracut/modules.d/30ignition/ignition";
@@ -185,10 +187,56 @@ async function compare(work: string, dir: string, title: string, config: object,
     const g = { wall: median(ign.map((r) => r.wall)), rss: median(ign.map((r) => r.rssKb)) / 1024 };
     console.log(`  ignition 2.14 fetch+files  wall ${(g.wall * 1000).toFixed(0).padStart(5)} ms   peak RSS ${g.rss.toFixed(1)} MB`);
     console.log(`  ratio nexus/ignition wall: ${(n.wall / g.wall).toFixed(2)} (target ≤ 0.50); peak RSS ≤ 100 MB: ${n.rss <= 100 ? "met" : "NOT met"}`);
+    const differences = treeDifferences(dir, config);
+    if (differences.length === 0) console.log("  trees: identical (after Ignition 2.14's known differences from upstream)");
+    else {
+      console.log(`  trees: ${differences.length} node(s) differ:\n${differences.slice(0, 20).map((l) => `    ${l}`).join("\n")}`);
+      process.exitCode = 1;
+    }
     return { nexus: n.wall, ignition: g.wall };
   }
   console.log(`  Ignition not found at ${IGNITION} (apt-get install ignition): no comparison`);
   return { nexus: n.wall };
+}
+
+/**
+ * The trees both engines left from the last run of a comparison (roots under dir), node by node:
+ * path, type, mode, owner, contents. Ignition's own names become nexus-init's (NAME_MAP), and
+ * what Ignition 2.14 does differently from current upstream, which nexus-init follows, is taken
+ * out first (in the throwaway roots): each engine's result report, the preset file's line order
+ * (2.14 writes Go map order, nexus-init sorts), and the gshadow password of a group the config
+ * creates without passwordHash (2.14 passes "*"; upstream since 2.25 keeps groupadd's "!").
+ * Returns the differences left ("ign"/"nexus" lines).
+ */
+function treeDifferences(dir: string, config: object): string[] {
+  const nexus = join(dir, "nexus-root");
+  const ign = join(dir, "ign-root");
+  rmSync(join(nexus, "etc/.nexus-result.json"), { force: true });
+  rmSync(join(ign, "etc/.ignition-result.json"), { force: true });
+  const [presetIgn, presetNexus] = NAME_MAP.find(([i]) => i.endsWith(".preset"))!;
+  const [keysIgn, keysNexus] = NAME_MAP.find(([i]) => i.includes("authorized_keys.d"))!;
+  if (existsSync(join(ign, presetIgn))) renameSync(join(ign, presetIgn), join(ign, presetNexus));
+  for (const root of [nexus, ign]) {
+    const preset = join(root, presetNexus);
+    if (existsSync(preset)) writeFileSync(preset, readFileSync(preset, "utf8").split("\n").filter((l) => l !== "").sort().join("\n") + "\n");
+  }
+  for (const home of existsSync(join(ign, "home")) ? readdirSync(join(ign, "home")) : []) {
+    const from = join(ign, "home", home, keysIgn);
+    if (existsSync(from)) renameSync(from, join(ign, "home", home, keysNexus));
+  }
+  const groups = (config as { passwd?: { groups?: { name: string; passwordHash?: string }[] } }).passwd?.groups ?? [];
+  const starred = new Set(groups.filter((g) => !g.passwordHash).map((g) => g.name));
+  for (const f of ["etc/gshadow", "etc/gshadow-"]) {
+    const path = join(ign, f);
+    if (!existsSync(path)) continue;
+    const text = readFileSync(path, "latin1");
+    writeFileSync(path, text.replace(/^([^:\n]*):\*:/gm, (line, name: string) => (starred.has(name) ? `${name}:!:` : line)), "latin1");
+  }
+  const a = snapshotTree(ign);
+  const b = snapshotTree(nexus);
+  const inA = new Set(a);
+  const inB = new Set(b);
+  return [...a.filter((l) => !inB.has(l)).map((l) => `ign   ${l}`), ...b.filter((l) => !inA.has(l)).map((l) => `nexus ${l}`)];
 }
 
 /** Runs argv to completion; throws with its stderr when it fails. */
