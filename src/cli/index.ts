@@ -18,7 +18,7 @@ export const COMMANDS = {
   validate: { summary: "Check a config (Ignition JSON or Butane YAML) without touching anything", load: () => import("./validate.ts") },
   plan: { summary: "Show what apply would do to a root directory, touching nothing", load: () => import("./plan.ts") },
   apply: { summary: "Provision a root directory from a config (all stages, one process)", load: () => import("./apply.ts") },
-  run: { summary: "Run one provisioning stage (what the initramfs units call)", load: () => import("./run.ts") },
+  run: { summary: "Run provisioning stages: one (what the initramfs units call) or all (one process)", load: () => import("./run.ts") },
   translate: { summary: "Translate a Butane config (YAML) to an Ignition config (JSON)", load: () => import("./translate.ts") },
   init: { summary: "Translate a Butane config FILE to FILE.ign (config.bu → config.ign)", load: () => import("./init.ts") },
 } as const satisfies Record<string, Entry>;
