@@ -12,7 +12,7 @@ import { readConfigCache } from "../acquire/cache.ts";
 import { deleteProvisionedConfig, deletesConfig, reportStageStatus } from "../acquire/platform_hooks.ts";
 import { buildReport, writeReport } from "./report.ts";
 import type { StageName } from "./names.ts";
-import type { PlanEntry, RunPaths, Stage, StageContext } from "./stage.ts";
+import type { AccountsMode, PlanEntry, RunPaths, Stage, StageContext } from "./stage.ts";
 import { emptyState, loadState, saveState, type StageRecord, type StageState } from "./state.ts";
 
 /** Stages that produce the rendered config instead of consuming it. */
@@ -36,6 +36,8 @@ export interface EngineOptions {
   report?: boolean;
   /** How the stages' fetchers are built (retries, cloud endpoints); fetch-offline's is offline. */
   fetcherOptions?: FetcherOptions;
+  /** How the files stage writes accounts (default "native"). */
+  accounts?: AccountsMode;
   /** Called around each stage (`run` with several stages at boot); none by default. */
   hooks?: StageHooks;
 }
@@ -121,6 +123,7 @@ class Run {
       platform: this.opts.platform,
       state: this.state,
       paths: this.opts.paths,
+      accounts: this.opts.accounts ?? "native",
     };
   }
 
