@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../test/cli/run_cli.ts";
@@ -27,15 +27,23 @@ describe("nexus-init run", () => {
     expect(r.stderr).toMatch(message);
   });
 
-  test("run --stage files reads the cached config, logs with priorities and records its timing", async () => {
+  test("run --stage files reads the cached config, logs with priorities and records its timing; umount ends the run", async () => {
     writeFileSync(join(runDir, "config.json"), JSON.stringify({ ignition: { version: "3.6.0" }, storage: { files: [{ path: "/etc/hostname", contents: { source: "data:,node1" } }] } }));
-    const r = await runCli(["run", "--stage", "files", "--platform", "qemu", "--root", root], { env: { NEXUS_PATH_RUN_DIR: runDir } });
+    writeFileSync(join(dir, "cmdline"), `nexus.root=${join(dir, "no-such-device")}\n`);
+    const env = { NEXUS_PATH_RUN_DIR: runDir, NEXUS_PATH_CMDLINE: join(dir, "cmdline") };
+    const r = await runCli(["run", "--stage", "files", "--platform", "qemu", "--root", root], { env });
     expect(r.code).toBe(0);
     expect(readFileSync(join(root, "etc/hostname"), "utf8")).toBe("node1");
     expect(r.stderr).toMatch(/^<6>files: op\(\d+\): \[started\]  writing file "\/etc\/hostname"$/m);
     const state = JSON.parse(readFileSync(join(runDir, "state.json"), "utf8"));
     expect(state.stages.map((s: { name: string; ok: boolean }) => [s.name, s.ok])).toEqual([["files", true]]);
+    // The root is not mounted and no device matches nexus.root=: the journal waits in the run directory.
+    expect(existsSync(join(runDir, ".nexus-init-journal"))).toBe(true);
+    expect(existsSync(join(root, "etc/.nexus-result.json"))).toBe(false);
+    const u = await runCli(["run", "--stage", "umount", "--platform", "qemu", "--root", root], { env });
+    expect(u.code).toBe(0);
     expect(JSON.parse(readFileSync(join(root, "etc/.nexus-result.json"), "utf8")).configSource).toBe("platform qemu");
+    expect(existsSync(join(runDir, ".nexus-init-journal"))).toBe(false);
   });
 
   test("run --stage files exits 1 at critical priority without a cached config", async () => {

@@ -5,6 +5,9 @@ import { Logger, stderrSink } from "../log/logger.ts";
 import { defaultRunPaths } from "../executor/paths.ts";
 import { isStageName, STAGE_NAMES } from "../executor/names.ts";
 import { realSystem } from "../system/real.ts";
+import { BootHome, bootRootSpec, DirectoryHome } from "../executor/journal_home.ts";
+import { readKernelArgs } from "../providers/kernel_args.ts";
+import { join } from "node:path";
 
 export const summary = "Run one provisioning stage (what the initramfs units call)";
 
@@ -42,14 +45,18 @@ export async function main(args: string[]): Promise<number> {
   }
   const system = realSystem();
   const log = new Logger(stderrSink(), { priorities: true });
+  const root = values.root ?? "/sysroot";
+  const paths = defaultRunPaths(system.env);
+  const spec = bootRootSpec(await readKernelArgs(system.env));
   const result = await runStages([values.stage], {
-    root: values.root ?? "/sysroot",
+    root,
     platform: values.platform,
     system,
     log,
-    paths: defaultRunPaths(system.env),
+    paths,
     configSource: `platform ${values.platform}`,
     persistState: true,
+    journal: { home: new BootHome(root, spec, system, join(paths.runDir, "journal-home")), copy: new DirectoryHome(paths.runDir) },
   });
   return result.ok ? 0 : 1;
 }

@@ -10,6 +10,8 @@ import type { System } from "../system/system.ts";
 import type { EngineOptions } from "./engine.ts";
 import type { Logger } from "../log/logger.ts";
 import { runPathsIn } from "./paths.ts";
+import { DirectoryHome } from "./journal_home.ts";
+import { Root } from "../system/root.ts";
 
 /** The platform apply and plan use: the config comes from a file. */
 export const APPLY_PLATFORM = "file";
@@ -66,6 +68,8 @@ export function openSession(args: {
       config: args.config,
       configSource: source,
       persistState: false,
+      // The journal lives in the root directory itself (planning never opens it).
+      journal: { home: new DirectoryHome(Root.open(args.root).dir) },
     },
     close: () => rmSync(runDir, { recursive: true, force: true }),
   };

@@ -6,6 +6,7 @@ import type { ResourceFetcher } from "../resource/types.ts";
 import type { System } from "../system/system.ts";
 import type { StageName } from "./names.ts";
 import type { StageState } from "./state.ts";
+import type { StageJournal } from "./journal.ts";
 
 /** One line of a plan: what a stage would do, touching nothing. */
 export interface PlanEntry {
@@ -36,6 +37,11 @@ export interface StageContext {
    * /run/nexus; `apply` and `plan` use a private temporary directory). See executor/paths.ts.
    */
   paths?: RunPaths;
+  /**
+   * The run's journal (journal.ts): what an interrupted run did, and where this one records
+   * each operation it completes. None for plan and the fetch stages (see journalOf()).
+   */
+  journal?: StageJournal;
 }
 
 /** Files shared between one-stage-per-call runs. */

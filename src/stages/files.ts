@@ -7,18 +7,11 @@ import { step, type PlanEntry, type Stage, type StageContext } from "../executor
 import { Root } from "../system/root.ts";
 import { parseUserDb } from "../users/db.ts";
 import { UserDbCache, type UserLookup } from "../users/owners.ts";
-import {
-  applyNode,
-  batchNodes,
-  decideNode,
-  describeNodeOp,
-  orderNodes,
-  planNodeEntry,
-  type NodeApplyContext,
-  type NodeEntry,
-} from "./files_nodes.ts";
+import { batchNodes, decideNode, orderNodes, planNodeEntry, type NodeApplyContext, type NodeEntry } from "./files_nodes.ts";
+import { applyJournaledNode } from "./files_journal.ts";
+import { journalOf } from "../executor/journal.ts";
 import { accountPaths, splitLanes, SYSTEMD_DIR } from "./files_lanes.ts";
-import { applyPasswd, planPasswd } from "./files_passwd.ts";
+import { applyPasswd, homeBase, planPasswd } from "./files_passwd.ts";
 import { applyUnits, planUnitEntries } from "./files_units.ts";
 import { writeLuksTargetFiles } from "./files_luks.ts";
 import { runLimited, writeConcurrency, type StopSignal } from "./run_limited.ts";
@@ -45,15 +38,8 @@ async function createNodes(ctx: StageContext, root: Root, entries: readonly Node
   const limit = writeConcurrency(ctx.system.env);
   for (const batch of batchNodes(entries)) {
     if (stop?.stopped) return;
-    await runLimited(batch, limit, (e) => ctx.log.op(describeNodeOp(e), () => applyNode(nctx, e)), stop);
+    await runLimited(batch, limit, (e) => applyJournaledNode(ctx, nctx, e), stop);
   }
-}
-
-/** The base of new users' homes: HOME in the root's /etc/default/useradd, else /home. */
-function homeBase(root: Root): string {
-  const text = root.readFile("/etc/default/useradd")?.toString("utf8") ?? "";
-  const m = /^\s*HOME\s*=\s*"?([^"\s]+)"?\s*$/m.exec(text);
-  return m?.[1]?.startsWith("/") ? m[1] : "/home";
 }
 
 /** Resolves a root path through the root's symlinks; a path that cannot be resolved stays as written. */
@@ -134,6 +120,8 @@ export const filesStage: Stage = {
     const fromPlan = planned.get(ctx);
     planned.delete(ctx);
     const root = fromPlan?.root ?? Root.open(ctx.root);
+    // Writes of an interrupted run may have left temp files next to what they were writing.
+    if (journalOf(ctx).resuming) root.sweepStaleTemps();
     const entries = fromPlan?.entries ?? (await step("create files, directories and links", () => orderNodes(ctx.config.storage, (p) => root.resolveInRoot(p))));
     const passwd = ctx.config.passwd;
     let unitsDone = false;

@@ -13,6 +13,8 @@ import type { PlanEntry, Stage, StageContext } from "../executor/stage.ts";
 import { runPaths } from "../executor/paths.ts";
 import { parseKernelArgs, readKernelArgs } from "../providers/kernel_args.ts";
 import { Root } from "../system/root.ts";
+import { journalOf } from "../executor/journal.ts";
+import { opKey } from "../executor/journal_ops.ts";
 
 /** The file in the target root that holds the installed system's kernel arguments. */
 export const KARGS_FILE = "/etc/kernel/cmdline";
@@ -112,6 +114,8 @@ export const kargsStage: Stage = {
       const data = new TextEncoder().encode(joinKargs(p.args) + "\n");
       await root.writeFileWithParents(KARGS_FILE, { mode: 0o644, uid: 0, gid: 0 }, (sink) => sink.write(data));
     });
+    // Applying the same arguments again changes nothing: the record is for the report.
+    await journalOf(ctx).done(opKey.kargs(), { added: p.added.length, removed: p.removed.length });
     const { runDir } = runPaths(ctx);
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(runDir, KARGS_REBOOT_FLAG), "");
