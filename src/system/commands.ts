@@ -28,6 +28,8 @@ export const COMMANDS = {
   groupdel: "groupdel",
   modprobe: "modprobe",
   losetup: "losetup",
+  unshare: "unshare",
+  findmnt: "findmnt",
 } as const;
 export type CommandName = keyof typeof COMMANDS;
 
