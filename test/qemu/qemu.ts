@@ -49,6 +49,8 @@ export interface VmResult {
   marks: Record<string, number>;
   /** QEMU's own stderr (option errors and the like). */
   stderr: string;
+  /** The power was cut (cutAfter), with the console lines seen before it. */
+  cut?: { atMs: number; linesBefore: number };
 }
 
 export interface BootOptions {
@@ -61,6 +63,11 @@ export interface BootOptions {
   /** Named patterns whose first matching line's time goes to VmResult.marks. */
   marks?: Record<string, RegExp>;
   qemuBinary?: string;
+  /**
+   * A power cut: called with each console line; a number is a delay in milliseconds after
+   * which QEMU is killed (SIGKILL: the guest gets no chance to flush anything), at most once.
+   */
+  cutAfter?: (line: string) => number | null;
 }
 
 export const QEMU_BINARY = "qemu-system-x86_64";
@@ -173,6 +180,8 @@ async function runQemu(spec: VmSpec, opts: BootOptions): Promise<VmResult> {
   const marks: Record<string, number> = {};
   const lines: string[] = [];
   let partial = "";
+  let cut: VmResult["cut"];
+  let cutPending = false;
   const onText = (text: string) => {
     if (opts.serialLog) appendFileSync(opts.serialLog, text);
     const parts = (partial + text).split("\n");
@@ -186,6 +195,14 @@ async function runQemu(spec: VmSpec, opts: BootOptions): Promise<VmResult> {
       if (marks[name] === undefined && re.test(line)) marks[name] = performance.now() - t0;
     }
     opts.onLine?.(line);
+    const delay = cutPending || cut ? null : (opts.cutAfter?.(line) ?? null);
+    if (delay !== null) {
+      cutPending = true;
+      setTimeout(() => {
+        cut = { atMs: performance.now() - t0, linesBefore: lines.length };
+        proc.kill("SIGKILL");
+      }, delay);
+    }
   };
   const decoder = new TextDecoder();
   const stderrText = new Response(proc.stderr).text();
@@ -201,5 +218,6 @@ async function runQemu(spec: VmSpec, opts: BootOptions): Promise<VmResult> {
     durationMs: performance.now() - t0,
     marks,
     stderr: await stderrText,
+    ...(cut ? { cut } : {}),
   };
 }

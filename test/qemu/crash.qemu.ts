@@ -1,0 +1,158 @@
+// Power cuts during the demo's first boot (examples/demo.ign on the base OS image, LiveCD
+// initramfs): QEMU is killed outright at points spread over the provisioning, timed by the
+// console's operation lines; the machine then boots again. Every disk must end either fully
+// provisioned (the tiny OS boots and the demo's inspector, expect.ts, finds everything the
+// config declares, with no journal left) or refused with the journal's message (the VM stops
+// with an error and the tiny OS never runs) — never booted half provisioned. A cut followed
+// by a boot with another config must be refused.
+//
+// NEXUS_QEMU_CRASH_POINTS sets the number of cut points (default 10, what `make test` runs;
+// `make test-qemu-crash` runs 24). Serial logs: build/test-qemu/crash-*.log.
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkProvisioned, hostPathFor, mountedFilesystems, type CheckedConfig } from "./expect.ts";
+import { withProvisionedImage } from "./host_disk.ts";
+import { REPO, requireArtifact } from "./paths.ts";
+import { bootVm, type VmResult } from "./qemu.ts";
+import { parseTinyOsReport } from "./serial.ts";
+
+const WORK = join(REPO, "build/test-qemu");
+const BOOT_TIMEOUT_MS = Number(process.env.NEXUS_QEMU_BOOT_TIMEOUT_MS ?? 240_000);
+const POINTS = Math.max(1, Number(process.env.NEXUS_QEMU_CRASH_POINTS ?? 10) || 10);
+const REFUSED = /Cannot resume the interrupted provisioning: /;
+const COMPLETE = /nexus-boot: .*provisioning complete/;
+/** The console lines that mark provisioning's progress: stage boundaries and operations. */
+const PROGRESS = /^(?:\S+: )?op\(\d+\): \[(?:started|finished)\]|^nexus-boot: \[[ .\d]+\] stage \S+: (?:started|finished)/;
+
+mkdirSync(WORK, { recursive: true });
+const outcomes: string[] = [];
+afterAll(() => {
+  if (outcomes.length) process.stderr.write(`power-cut trials (${outcomes.length}):\n  ${outcomes.join("\n  ")}\n`);
+});
+
+/** One boot of the demo machine from `image`, optionally with a power cut. */
+function boot(id: string, image: string, config: string, cutAfter?: (line: string) => number | null): Promise<VmResult> {
+  return bootVm(
+    {
+      kernel: requireArtifact("kernel"),
+      initrd: requireArtifact("initramfs"),
+      cmdline: ["loglevel=4", "nexus.platform.id=qemu"],
+      disks: [{ path: image }],
+      fwCfg: [{ name: "opt/com.coreos/config", file: config }],
+      net: { mode: "none" },
+    },
+    { timeoutMs: BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}.log`), cutAfter },
+  );
+}
+
+function freshImage(id: string): string {
+  const image = join(WORK, `${id}.img`);
+  rmSync(image, { force: true });
+  Bun.spawnSync(["cp", "--sparse=always", requireArtifact("baseImage"), image]);
+  return image;
+}
+
+/** A cut after the n-th progress line of provisioning, `delayMs` later. */
+function cutAtProgress(n: number, delayMs: number): (line: string) => number | null {
+  let seen = 0;
+  let provisioning = false;
+  return (line) => {
+    if (/nexus-boot: .*provisioning \(platform/.test(line)) provisioning = true;
+    if (!provisioning || !PROGRESS.test(line)) return null;
+    return ++seen === n ? delayMs : null;
+  };
+}
+
+/** What the inspector finds on a disk, plus whether a journal or the result report is there. */
+async function inspect(image: string, config: CheckedConfig): Promise<{ failed: string[]; journal: boolean; outcome: string | null }> {
+  return withProvisionedImage(image, mountedFilesystems(config), (mounts) => {
+    const { "/": root, ...rest } = mounts;
+    const failed = checkProvisioned(config, hostPathFor(root!, rest))
+      .filter((f) => !f.ok)
+      .map((f) => `${f.kind} ${f.target}: ${f.detail}`);
+    const report = join(root!, "etc/.nexus-result.json");
+    const outcome = existsSync(report) ? (JSON.parse(readFileSync(report, "utf8")) as { outcome: string }).outcome : null;
+    return { failed, journal: existsSync(join(root!, ".nexus-init-journal")), outcome };
+  });
+}
+
+/**
+ * The boot after a cut: fully provisioned (tiny OS up, inspector clean, no journal) or
+ * refused with the journal's message (VM failed, tiny OS never ran). Returns which.
+ */
+async function expectProvisionedOrRefused(id: string, image: string, config: CheckedConfig, second: VmResult): Promise<string> {
+  const ready = parseTinyOsReport(second.serial).ready;
+  const log = join(WORK, `${id}-after.log`);
+  if (!ready) {
+    expect({ id, log, timedOut: second.timedOut, exitCode: second.exitCode, refused: REFUSED.test(second.serial) }).toEqual({ id, log, timedOut: false, exitCode: 1, refused: true });
+    return `refused: ${/Cannot resume the interrupted provisioning: ([^.]*)/.exec(second.serial)?.[1]}`;
+  }
+  const found = await inspect(image, config);
+  expect({ id, log, ...found }).toEqual({ id, log, failed: [], journal: false, outcome: "success" });
+  return `booted fully provisioned${/journal: resuming/.test(second.serial) ? " (resumed)" : " (started over)"}`;
+}
+
+describe("power cuts during the demo's first boot (QEMU, TCG)", () => {
+  const demo = requireArtifact("demoConfig");
+  const config = JSON.parse(readFileSync(demo, "utf8")) as CheckedConfig;
+  // The uninterrupted boot counts the progress lines the cut points are spread over.
+  const reference = (async () => {
+    const image = freshImage("crash-reference");
+    const r = await boot("crash-reference", image, demo);
+    expect(parseTinyOsReport(r.serial).ready).toBe(true);
+    const lines = r.serial.split("\n");
+    const start = lines.findIndex((l) => /nexus-boot: .*provisioning \(platform/.test(l));
+    const end = lines.findIndex((l) => COMPLETE.test(l));
+    rmSync(image, { force: true });
+    return lines.slice(start, end).filter((l) => PROGRESS.test(l)).length;
+  })();
+
+  for (let i = 0; i < POINTS; i++) {
+    test.concurrent(`power cut ${i + 1} of ${POINTS}, then boot again: fully provisioned or refused, never half`, async () => {
+      const total = await reference;
+      // Points spread evenly over the progress lines, each a little after its line.
+      const n = Math.max(1, Math.round(((i + 0.5) / POINTS) * total));
+      const delayMs = (i * 137) % 400;
+      const id = `crash-${String(i + 1).padStart(2, "0")}`;
+      const image = freshImage(id);
+      try {
+        const first = await boot(`${id}-cut`, image, demo, cutAtProgress(n, delayMs));
+        const before = first.serial.split("\n").slice(0, first.cut?.linesBefore ?? Infinity);
+        const at = before.filter((l) => PROGRESS.test(l)).pop() ?? "(before any operation)";
+        if (!first.cut || before.some((l) => COMPLETE.test(l))) {
+          outcomes.push(`${id}: cut after line ${n} of ${total} came after provisioning had completed`);
+          return;
+        }
+        expect(parseTinyOsReport(first.serial).ready).toBe(false);
+        const second = await boot(`${id}-after`, image, demo);
+        const outcome = await expectProvisionedOrRefused(id, image, config, second);
+        outcomes.push(`${id}: cut ${delayMs} ms after line ${n} of ${total} (${at.replace(/^.*?\] /, "")}) → ${outcome}`);
+      } finally {
+        rmSync(image, { force: true });
+      }
+    }, 3 * BOOT_TIMEOUT_MS + 60_000);
+  }
+
+  test.concurrent("a power cut, then a boot with another config: refused with the message, the tiny OS never runs", async () => {
+    const id = "crash-other-config";
+    const image = freshImage(id);
+    const other = join(WORK, `${id}.ign`);
+    const changed = JSON.parse(readFileSync(demo, "utf8")) as { storage: { files: { path: string; contents?: { source: string } }[] } };
+    changed.storage.files.find((f) => f.path === "/etc/motd")!.contents = { source: "data:,another%20config%0A" };
+    writeFileSync(other, JSON.stringify(changed));
+    try {
+      // Cut once the disks stage is done: the journal is on the root filesystem by then.
+      const first = await boot(`${id}-cut`, image, demo, (line) => (/stage mount: started/.test(line) ? 0 : null));
+      expect(first.cut).toBeDefined();
+      const second = await boot(`${id}-after`, image, other);
+      expect(parseTinyOsReport(second.serial).ready).toBe(false);
+      expect(second.exitCode).toBe(1);
+      expect(second.serial).toMatch(/Cannot resume the interrupted provisioning: the interrupted run recorded in "\/\.nexus-init-journal" on the root filesystem "LABEL=root" applied another config/);
+      expect(second.serial).toMatch(/nexus-boot: ERROR: stage kargs failed/);
+      outcomes.push(`${id}: refused, as it must be`);
+    } finally {
+      rmSync(image, { force: true });
+    }
+  }, 3 * BOOT_TIMEOUT_MS);
+});
