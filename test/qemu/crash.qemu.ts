@@ -6,8 +6,13 @@
 // with an error and the tiny OS never runs) — never booted half provisioned. A cut followed
 // by a boot with another config must be refused.
 //
+// In the test VM, apply is also killed after RAID, LUKS (a generated key) and filesystem
+// operations and run again: the array and the volume must be taken over, not made anew, and
+// the key file written into the root must open the volume.
+//
 // NEXUS_QEMU_CRASH_POINTS sets the number of cut points (default 10, what `make test` runs;
-// `make test-qemu-crash` runs 24). Serial logs: build/test-qemu/crash-*.log.
+// `make test-qemu-crash` runs 24, and every operation boundary in the test VM). Serial logs:
+// build/test-qemu/crash-*.log.
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +21,7 @@ import { withProvisionedImage } from "./host_disk.ts";
 import { REPO, requireArtifact } from "./paths.ts";
 import { bootVm, type VmResult } from "./qemu.ts";
 import { parseTinyOsReport } from "./serial.ts";
+import { runTestVm } from "./test_vm.ts";
 
 const WORK = join(REPO, "build/test-qemu");
 const BOOT_TIMEOUT_MS = Number(process.env.NEXUS_QEMU_BOOT_TIMEOUT_MS ?? 240_000);
@@ -96,8 +102,10 @@ async function expectProvisionedOrRefused(id: string, image: string, config: Che
 describe("power cuts during the demo's first boot (QEMU, TCG)", () => {
   const demo = requireArtifact("demoConfig");
   const config = JSON.parse(readFileSync(demo, "utf8")) as CheckedConfig;
-  // The uninterrupted boot counts the progress lines the cut points are spread over.
-  const reference = (async () => {
+  // The uninterrupted boot counts the progress lines the cut points are spread over (once,
+  // for the first trial that asks).
+  let counted: Promise<number> | undefined;
+  const reference = () => (counted ??= (async () => {
     const image = freshImage("crash-reference");
     const r = await boot("crash-reference", image, demo);
     expect(parseTinyOsReport(r.serial).ready).toBe(true);
@@ -106,11 +114,11 @@ describe("power cuts during the demo's first boot (QEMU, TCG)", () => {
     const end = lines.findIndex((l) => COMPLETE.test(l));
     rmSync(image, { force: true });
     return lines.slice(start, end).filter((l) => PROGRESS.test(l)).length;
-  })();
+  })());
 
   for (let i = 0; i < POINTS; i++) {
     test.concurrent(`power cut ${i + 1} of ${POINTS}, then boot again: fully provisioned or refused, never half`, async () => {
-      const total = await reference;
+      const total = await reference();
       // Points spread evenly over the progress lines, each a little after its line.
       const n = Math.max(1, Math.round(((i + 0.5) / POINTS) * total));
       const delayMs = (i * 137) % 400;
@@ -155,4 +163,81 @@ describe("power cuts during the demo's first boot (QEMU, TCG)", () => {
       rmSync(image, { force: true });
     }
   }, 3 * BOOT_TIMEOUT_MS);
+});
+
+/** RAID1 of two disks, LUKS2 on it with a generated key, ext4 inside, files on it and in /etc. */
+const storageConfig = {
+  ignition: { version: "3.4.0" },
+  storage: {
+    raid: [{ name: "data", level: "raid1", devices: ["/dev/vda", "/dev/vdb"], options: ["--metadata=1.2"] }],
+    luks: [{ name: "secret", device: "/dev/md/data", label: "sec", options: ["--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000"] }],
+    filesystems: [{ device: "/dev/mapper/secret", format: "ext4", label: "cryptfs", path: "/srv", wipeFilesystem: true }],
+    files: [
+      { path: "/srv/hello", contents: { source: "data:,hello%20from%20luks" } },
+      { path: "/etc/motd", contents: { source: "data:,resumed%0A" } },
+    ],
+  },
+};
+
+// Each round: fresh disks, apply killed after operation n (1 raid, 2 luks, 3 fs, 4 mount point,
+// 5-6 files, 7 key file, 8 crypttab), what a reboot clears (mounts, the volume, the array),
+// apply again, then verify --devices and the key file against the volume.
+const storageScript = (points: readonly number[]) => `
+set -u
+R=$NEXUS_RESULTS
+export NEXUS_DEVICE_TIMEOUT_MS=60000
+settle() { umount -R /mnt/root/srv 2>/dev/null; cryptsetup close secret 2>/dev/null; mdadm --stop /dev/md/data >/dev/null 2>&1; udevadm settle; }
+for n in ${points.join(" ")}; do
+  settle
+  for d in vda vdb; do wipefs -a -q /dev/$d; dd if=/dev/zero of=/dev/$d bs=1M count=8 status=none; done
+  udevadm settle
+  rm -rf /mnt/root; mkdir -p /mnt/root/etc
+  NEXUS_TEST_CRASH_AFTER_OP=$n nexus-init apply --root /mnt/root /nexus-test/c.ign > $R/first.$n 2>&1; first=$?
+  last=$(tail -n1 /mnt/root/.nexus-init-journal 2>/dev/null | sed 's/.*"key":"\\([^"]*\\)".*/\\1/')
+  settle
+  nexus-init apply --root /mnt/root /nexus-test/c.ign > $R/again.$n 2>&1; again=$?
+  mount -o ro /dev/mapper/secret /mnt/root/srv 2>/dev/null
+  nexus-init verify --root /mnt/root --devices /nexus-test/c.ign > $R/verify.$n 2>&1; verify=$?
+  cryptsetup open --test-passphrase --key-file /mnt/root/etc/luks/secret /dev/md/data; key=$?
+  journal=$(test -e /mnt/root/.nexus-init-journal && echo left || echo gone)
+  echo "$n first=$first last=$last again=$again verify=$verify key=$key journal=$journal" >> $R/summary
+done
+exit 0
+`;
+
+describe("RAID and LUKS interrupted in the test VM", () => {
+  test("apply killed after each storage operation takes the array and the volume over, and its key file opens the volume", async () => {
+    const points = POINTS >= 20 ? [1, 2, 3, 4, 5, 6, 7, 8] : [2, 3, 7];
+    const vm = await runTestVm({
+      script: storageScript(points),
+      files: { "c.ign": JSON.stringify(storageConfig) },
+      disks: [{ sizeMiB: 64 }, { sizeMiB: 64 }],
+      memMiB: 1536,
+      timeoutMs: 200_000 + points.length * 90_000,
+    });
+    try {
+      const summary = (() => {
+        try {
+          return vm.readResult("summary").trim().split("\n");
+        } catch {
+          return [];
+        }
+      })();
+      expect(summary.length, vm.vm.serial.slice(-3000)).toBe(points.length);
+      for (const line of summary) {
+        const n = line.split(" ")[0]!;
+        const detail = `${line}\n${(() => {
+          try {
+            return vm.readResult(`again.${n}`).slice(-3000) + vm.readResult(`verify.${n}`);
+          } catch {
+            return "";
+          }
+        })()}`;
+        expect(line, detail).toMatch(new RegExp(`^${n} first=137 last=\\S+ again=0 verify=0 key=0 journal=gone$`));
+        outcomes.push(`test VM: killed after storage operation ${line.replace(/ first=137 last=(\S+) .*/, " ($1)")} → resumed, verify clean, the key file opens the volume`);
+      }
+    } finally {
+      vm.cleanup();
+    }
+  }, 1_200_000);
 });
