@@ -8,7 +8,7 @@ import { realSystem, selfCommand } from "../system/real.ts";
 import type { System } from "../system/system.ts";
 import { formatVerifyReport, verifyRoot } from "../verify/verify.ts";
 import { issuesJson, loadInputs } from "./apply.ts";
-import { parseCommandArgs, usageError } from "./args.ts";
+import { parseCommandArgs, program, usageError } from "./args.ts";
 
 export const summary = "Report every difference between a provisioned root (and its disks) and a config";
 
@@ -68,7 +68,7 @@ export async function main(args: string[]): Promise<number> {
   if (view !== undefined && view !== "") {
     const made = await makeReadOnlyView(system, values.root, view);
     if (typeof made === "string") {
-      process.stderr.write(`nexus-init verify: ${made}\n`);
+      process.stderr.write(`${program.name} verify: ${made}\n`);
       return 1;
     }
     root = view;
