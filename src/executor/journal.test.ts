@@ -95,7 +95,7 @@ describe("journal format", () => {
 
 describe("plannedOperations()", () => {
   test("plannedOperations() lists one key per operation the stages journal, from the config alone", () => {
-    expect(plannedOperations(demo)).toEqual(["user:core", "ssh-keys:core", "node:/d", "node:/etc/motd"]);
+    expect(plannedOperations(demo)).toEqual(["accounts", "ssh-keys:core", "node:/d", "node:/etc/motd"]);
     const disks = config({
       storage: {
         disks: [{ device: "/dev/vda", partitions: [{ number: 1 }] }],
@@ -143,7 +143,7 @@ describe("Journal", () => {
     expect(again.resuming).toBe(true);
     expect(again.recorded("node:/d")).toEqual({ done: true, result: { mode: 0o755 } });
     expect(again.recorded("node:/etc/motd")).toEqual({ done: false, intent: { decision: "create" } });
-    expect(again.recorded("user:core")).toBeUndefined();
+    expect(again.recorded("accounts")).toBeUndefined();
     expect(notes).toEqual([`journal: resuming the run interrupted after 1 operation(s) (1 begun but not finished), recorded in "${join(dir, JOURNAL_NAME)}"`]);
   });
 

@@ -23,8 +23,11 @@ export const opKey = {
   filesystem: (device: string) => `fs:${device}`,
   /** The directories made for a mount point (a clean path in the root). */
   mountPoint: (path: string) => `mountpoint:${path}`,
-  group: (name: string) => `group:${name}`,
-  user: (name: string) => `user:${name}`,
+  /**
+   * The accounts transaction: every group and user of the config applied, the account
+   * databases written (their sums are its result) — whether by shadow's tools or natively.
+   */
+  accounts: () => "accounts",
   sshKeys: (name: string) => `ssh-keys:${name}`,
   /** A file, directory or link (its clean config path). */
   node: (path: string) => `node:${path}`,
@@ -46,11 +49,9 @@ export function plannedOperations(config: Config): string[] {
   for (const l of s?.luks ?? []) out.push(opKey.luks(l.name ?? ""));
   for (const f of s?.filesystems ?? []) if (f.format && isBlockDeviceFilesystem(f)) out.push(opKey.filesystem(f.device ?? ""));
   for (const m of planMounts(s?.filesystems ?? [])) out.push(opKey.mountPoint(m.path));
-  for (const g of config.passwd?.groups ?? []) out.push(opKey.group(g.name ?? ""));
-  for (const u of config.passwd?.users ?? []) {
-    out.push(opKey.user(u.name ?? ""));
-    if (shouldExist(u) && (u.sshAuthorizedKeys ?? []).length > 0) out.push(opKey.sshKeys(u.name ?? ""));
-  }
+  const users = config.passwd?.users ?? [];
+  if ((config.passwd?.groups ?? []).length > 0 || users.length > 0) out.push(opKey.accounts());
+  for (const u of users) if (shouldExist(u) && (u.sshAuthorizedKeys ?? []).length > 0) out.push(opKey.sshKeys(u.name ?? ""));
   for (const n of [...(s?.directories ?? []), ...(s?.files ?? []), ...(s?.links ?? [])]) out.push(opKey.node(cleanPath(n.path ?? "/")));
   const units = planUnits(config.systemd?.units ?? []);
   for (const a of units.actions) out.push(opKey.unit(a));

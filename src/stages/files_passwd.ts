@@ -1,5 +1,6 @@
-// passwd.groups then passwd.users, through shadow's tools with --root, then each user's SSH
-// keys. Whether an account exists is read from the root's /etc/passwd and /etc/group right
+// passwd.groups then passwd.users, through shadow's tools with --root, as one journaled accounts
+// transaction (recorded as applied with the sums of the databases it wrote), then each user's
+// SSH keys. Whether an account exists is read from the root's /etc/passwd and /etc/group right
 // before its command, so earlier commands of the same config are seen.
 import type { Group, Passwd, User } from "../config/types.ts";
 import type { PlanEntry, StageContext } from "../executor/stage.ts";
@@ -102,41 +103,77 @@ function removeStaleAccountLocks(ctx: StageContext, root: Root): void {
   }
 }
 
-/** What a done account operation left: the fields checked when resuming. */
-function accountResult(db: UserDb, kind: "user" | "group", name: string): Record<string, unknown> {
-  if (kind === "group") {
-    const g = findGroup(db, name);
-    return g ? { gid: g.gid } : { absent: true };
+/** The account databases whose sums record an applied accounts transaction. */
+const RECORDED_DATABASES = ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"];
+
+/**
+ * What the accounts transaction left: the sha256 of each account database (null when absent).
+ * Recorded at this level — "the transaction is applied, the databases are these" — it does
+ * not depend on how the databases were written (shadow's tools here, or natively).
+ */
+function databaseSums(root: Root): Record<string, string | null> {
+  const sums: Record<string, string | null> = {};
+  for (const path of RECORDED_DATABASES) {
+    const data = root.readFile(path);
+    sums[path] = data === null ? null : createHash("sha256").update(data).digest("hex");
   }
-  const u = findUser(db, name);
-  return u ? { uid: u.uid, gid: u.gid, home: u.home, shell: u.shell } : { absent: true };
+  return sums;
 }
 
-/** True when an account is still what its done record says. */
-function accountHolds(db: UserDb, kind: "user" | "group", name: string, result: Record<string, unknown> | undefined): boolean {
-  if (!result) return false;
-  const now = accountResult(db, kind, name);
-  return Object.keys(result).length === Object.keys(now).length && Object.entries(result).every(([k, v]) => now[k] === v);
+/** True when the account databases are still what the done record of the transaction says. */
+function databasesHold(root: Root, result: Record<string, unknown> | undefined): boolean {
+  const recorded = result?.databases as Record<string, unknown> | undefined;
+  if (!recorded) return false;
+  const now = databaseSums(root);
+  return RECORDED_DATABASES.every((path) => recorded[path] === now[path]);
 }
 
 /**
- * Before adding a user again whose adding the interrupted run began but did not finish:
- * takes back what it left — the account (userdel, keeping files) and a home it created that
- * no mounted filesystem lives in — so that useradd makes it whole, as in one run.
+ * What the accounts transaction is about to change, recorded before it starts: which of the
+ * config's accounts existed already, and the homes of those it adds (and whether each existed).
+ * Names and paths only, never a password hash.
  */
-async function takeBackHalfAddedUser(ctx: StageContext, root: Root, users: UserDbCache, u: User, intent: Record<string, unknown>): Promise<void> {
-  const name = u.name ?? "";
-  if (findUser(users.get(), name)) {
+function transactionIntent(root: Root, db: UserDb, passwd: Passwd): Record<string, unknown> {
+  const names = new Set([...(passwd.groups ?? []).map((g) => g.name ?? ""), ...(passwd.users ?? []).map((u) => u.name ?? "")]);
+  const base = homeBase(root);
+  const homes = (passwd.users ?? [])
+    .filter((u) => shouldExist(u) && !findUser(db, u.name ?? ""))
+    .map((u) => {
+      const home = u.homeDir || `${base}/${u.name ?? ""}`;
+      return { user: u.name ?? "", home, existed: root.lstat(home) !== null };
+    });
+  return {
+    users: [...names].filter((n) => findUser(db, n)).sort(),
+    groups: [...names].filter((n) => findGroup(db, n)).sort(),
+    homes,
+  };
+}
+
+/**
+ * Takes back what an accounts transaction the interruption stopped had added — the config's
+ * accounts that did not exist before it (userdel keeping files, then groupdel of groups it
+ * made, a user's own group included) and the homes it created that no mounted filesystem
+ * lives in — so that running the transaction again makes them whole, as one run would.
+ * Changes to accounts that existed before are simply made again (usermod, groupmod).
+ */
+async function takeBackInterruptedTransaction(ctx: StageContext, root: Root, users: UserDbCache, passwd: Passwd, intent: Record<string, unknown>): Promise<void> {
+  const hadUsers = new Set((intent.users as string[] | undefined) ?? []);
+  const hadGroups = new Set((intent.groups as string[] | undefined) ?? []);
+  for (const u of passwd.users ?? []) {
+    const name = u.name ?? "";
+    if (hadUsers.has(name) || !findUser(users.get(), name)) continue;
     await runAccountCommand(ctx, { cmd: "userdel", args: ["--root", root.dir, name], name }).finally(() => root.forgetAll());
     users.touched("/etc/passwd");
-  } else if (intent.groupExisted === false && findGroup(users.get(), name)) {
-    // useradd had made the user's own group when it stopped.
+  }
+  const groupNames = new Set([...(passwd.groups ?? []).map((g) => g.name ?? ""), ...(passwd.users ?? []).map((u) => u.name ?? "")]);
+  for (const name of groupNames) {
+    if (hadGroups.has(name) || !findGroup(users.get(), name)) continue;
     await runAccountCommand(ctx, { cmd: "groupdel", args: ["--root", root.dir, name], name }).finally(() => root.forgetAll());
     users.touched("/etc/group");
   }
-  const home = String(intent.home ?? "");
-  if (intent.homeExisted === false && home !== "" && root.lstat(home) && directoriesWithin(ctx.state.notatedDirectories, home).length === 0) {
-    await ctx.log.op(`removing the home "${home}" the interrupted run began for user "${name}"`, () => root.removeAll(home));
+  for (const h of (intent.homes as { user: string; home: string; existed: boolean }[] | undefined) ?? []) {
+    if (h.existed || !root.lstat(h.home) || directoriesWithin(ctx.state.notatedDirectories, h.home).length > 0) continue;
+    await ctx.log.op(`removing the home "${h.home}" the interrupted run began for user "${h.user}"`, () => root.removeAll(h.home));
   }
 }
 
@@ -160,56 +197,45 @@ function adoptNotatedDirectories(ctx: StageContext, root: Root, users: UserDbCac
  * `stop` is set (work running beside this failed), no further command starts.
  */
 export async function applyPasswd(ctx: StageContext, root: Root, passwd: Passwd | null | undefined, stop?: StopSignal): Promise<void> {
+  if (!passwd || ((passwd.groups ?? []).length === 0 && (passwd.users ?? []).length === 0)) return;
   const users = new UserDbCache(root);
   const journal = journalOf(ctx);
+  const key = opKey.accounts();
+  const rec = journal.recorded(key);
   if (journal.resuming) removeStaleAccountLocks(ctx, root);
-  for (const g of passwd?.groups ?? []) {
-    if (stop?.stopped) return;
-    const name = g.name ?? "";
-    const key = opKey.group(name);
-    if (journal.recorded(key)?.done && accountHolds(users.get(), "group", name, journal.recorded(key)?.result)) {
-      ctx.log.info(`group "${name}": done by the interrupted run and still so`);
-      continue;
-    }
-    const rec = journal.recorded(key);
-    if (rec?.intent?.added === true && !rec.done && findGroup(users.get(), name)) {
-      // groupadd stopped half way (in /etc/group, not yet in /etc/gshadow): taken back and made whole.
-      await runAccountCommand(ctx, { cmd: "groupdel", args: ["--root", root.dir, name], name }).finally(() => root.forgetAll());
-      users.touched("/etc/group");
-    }
-    const c = planGroup(g, findGroup(users.get(), name) !== undefined, root.dir);
-    if (c?.cmd === "groupadd" && !rec?.intent) await journal.intent(key, { added: true });
-    if (c) {
-      await runAccountCommand(ctx, c).finally(() => root.forgetAll());
-      users.touched("/etc/group");
-    }
-    await journal.done(key, accountResult(users.get(), "group", name));
+  if (rec?.done && databasesHold(root, rec.result)) {
+    ctx.log.info("accounts: the transaction was applied by the interrupted run and the databases are still so");
+  } else {
+    if (rec?.intent && !rec.done) await takeBackInterruptedTransaction(ctx, root, users, passwd, rec.intent);
+    if (!rec?.intent) await journal.intent(key, transactionIntent(root, users.get(), passwd));
+    if (!(await applyAccounts(ctx, root, users, passwd, stop))) return;
+    await journal.done(key, { databases: databaseSums(root) });
   }
-  for (const u of passwd?.users ?? []) {
+  for (const u of passwd.users ?? []) {
     if (stop?.stopped) return;
-    const name = u.name ?? "";
-    const key = opKey.user(name);
-    const rec = journal.recorded(key);
-    if (rec?.done && accountHolds(users.get(), "user", name, rec.result)) {
-      ctx.log.info(`user "${name}": done by the interrupted run and still so`);
-    } else {
-      if (rec?.intent?.added === true && !rec.done) await takeBackHalfAddedUser(ctx, root, users, u, rec.intent);
-      const exists = findUser(users.get(), name) !== undefined;
-      const c = planUser(u, exists, root.dir);
-      if (c?.cmd === "useradd" && !rec?.intent) {
-        const home = u.homeDir || `${homeBase(root)}/${name}`;
-        await journal.intent(key, { added: true, home, homeExisted: root.lstat(home) !== null, groupExisted: findGroup(users.get(), name) !== undefined });
-      }
-      if (c) {
-        // The tool changed the tree behind Root's back (homes created, moved, removed).
-        await runAccountCommand(ctx, c).finally(() => root.forgetAll());
-        users.touched("/etc/passwd");
-        if (c.cmd === "useradd") adoptNotatedDirectories(ctx, root, users, name);
-      }
-      await journal.done(key, accountResult(users.get(), "user", name));
-    }
     if (shouldExist(u)) await writeKeys(ctx, root, users, u, journal);
   }
+}
+
+/** The accounts transaction: groups, then users, each by its command. False when stopped part way. */
+async function applyAccounts(ctx: StageContext, root: Root, users: UserDbCache, passwd: Passwd, stop?: StopSignal): Promise<boolean> {
+  for (const g of passwd.groups ?? []) {
+    if (stop?.stopped) return false;
+    const c = planGroup(g, findGroup(users.get(), g.name ?? "") !== undefined, root.dir);
+    if (!c) continue;
+    await runAccountCommand(ctx, c).finally(() => root.forgetAll());
+    users.touched("/etc/group");
+  }
+  for (const u of passwd.users ?? []) {
+    if (stop?.stopped) return false;
+    const c = planUser(u, findUser(users.get(), u.name ?? "") !== undefined, root.dir);
+    if (!c) continue;
+    // The tool changed the tree behind Root's back (homes created, moved, removed).
+    await runAccountCommand(ctx, c).finally(() => root.forgetAll());
+    users.touched("/etc/passwd");
+    if (c.cmd === "useradd") adoptNotatedDirectories(ctx, root, users, u.name ?? "");
+  }
+  return true;
 }
 
 /**

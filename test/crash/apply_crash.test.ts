@@ -33,11 +33,16 @@ afterAll(() => {
   rmSync(base, { recursive: true, force: true });
 });
 
+/** The journal's records (kind and key). */
+function records(t: Target): { t: string; key?: string }[] {
+  const lines = readFileSync(join(t.root, JOURNAL), "utf8").trim().split("\n");
+  return lines.map((l) => JSON.parse(l.split(" ").slice(3).join(" ")) as { t: string; key?: string });
+}
+
 /** The key (or kind) of the journal's last record. */
 function lastRecord(t: Target): string {
-  const lines = readFileSync(join(t.root, JOURNAL), "utf8").trim().split("\n");
-  const body = JSON.parse(lines[lines.length - 1]!.split(" ").slice(3).join(" ")) as { t: string; key?: string };
-  return body.key ?? body.t;
+  const last = records(t).at(-1)!;
+  return last.key ?? last.t;
 }
 
 /** Runs apply to the end after a reboot and checks the result against the uninterrupted run. */
@@ -81,10 +86,13 @@ describe("apply interrupted and run again", () => {
       const t = await makeTarget(base, `random${i}`);
       try {
         const first = await runApply(t, { killAfterMs: at });
-        if (first.signal === null) {
-          expect(first.code, first.stderr).toBe(0);
+        // Killed after the journal was removed (the result report is written before): the run
+        // had completed, as a boot killed after it would have.
+        const completed = !existsSync(join(t.root, JOURNAL)) && existsSync(join(t.root, "etc/.nexus-result.json"));
+        if (first.signal === null || completed) {
+          if (first.signal === null) expect(first.code, first.stderr).toBe(0);
           expect(await snapshot(t)).toEqual(reference);
-          outcomes.push(`kill at ${at} ms: came after the run completed`);
+          outcomes.push(`kill at ${at} ms: came ${first.signal === null ? "after the run exited" : "after the run completed, before it exited"}`);
           continue;
         }
         const after = existsSync(join(t.root, JOURNAL)) ? lastRecord(t) : "no journal yet";
@@ -104,6 +112,28 @@ describe("apply interrupted and run again", () => {
       expect((await runApply(t, { env: { NEXUS_TEST_CRASH_AFTER_OP: "9" } })).signal).toBe("SIGKILL");
       await expectResumedLikeReference(t, "killed after operation 6, then 9 more");
       outcomes.push("killed after operation 6, then after 9 more: resumed, same result");
+    } finally {
+      await destroyTarget(t);
+    }
+  }, 120_000);
+
+  test.each([
+    ["groupadd", "app"],
+    ["useradd", "core"],
+    ["useradd", "deploy"],
+  ])("killed inside the accounts transaction, right after %s %s, it takes the additions back and resumes", async (tool, name) => {
+    // The tool really runs, then the wrapper kills apply's whole process group: the
+    // transaction is begun but not recorded as applied.
+    const t = await makeTarget(base, `${tool}-${name}`);
+    try {
+      const wrapper = join(t.dir, `${tool}-then-kill`);
+      writeFileSync(wrapper, `#!/bin/sh\n${tool} "$@"; rc=$?\nfor a; do last=$a; done\n[ "$last" = "${name}" ] && kill -KILL 0\nexit $rc\n`, { mode: 0o755 });
+      const first = await runApply(t, { env: { [`NEXUS_CMD_${tool.toUpperCase()}`]: wrapper } });
+      expect(first.signal, first.stderr).toBe("SIGKILL");
+      expect(records(t).filter((r) => r.key === "accounts").map((r) => r.t)).toEqual(["intent"]);
+      expect(readFileSync(join(t.root, "etc/group"), "utf8")).toContain(`${tool === "groupadd" ? name : "app"}:x:`);
+      await expectResumedLikeReference(t, `killed after ${tool} ${name}`);
+      outcomes.push(`killed inside the accounts transaction after ${tool} ${name}: taken back, resumed, same result`);
     } finally {
       await destroyTarget(t);
     }
