@@ -128,6 +128,13 @@ describe("nexus-init verify", () => {
     expect(r.stdout).not.toContain("$6$");
   }, 60_000);
 
+  test("verify reports a user's home that is gone", async () => {
+    rmSync(join(root, "home/svc"), { recursive: true });
+    const r = await runCli(["verify", "--root", root, configFile]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('user svc: its home directory "/home/svc" does not exist\n');
+  }, 60_000);
+
   test("verify --json prints the differences as objects", async () => {
     rmSync(join(root, "etc/motd"));
     const r = await runCli(["verify", "--root", root, "--json", configFile]);

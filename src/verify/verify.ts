@@ -262,6 +262,8 @@ function checkUser(c: Checker, u: NonNullable<NonNullable<Config["passwd"]>["use
     if (g === undefined) problems.push(`its primary group "${u.primaryGroup}" does not exist`);
     else if (found.gid !== g) problems.push(`primary group is ${found.gid}, the config wants ${g} (${u.primaryGroup})`);
   }
+  // useradd makes the home unless noCreateHome (an existing one, e.g. a mount point, is kept).
+  if (u.noCreateHome !== true && !c.root.stat(found.home)?.isDirectory()) problems.push(`its home directory "${found.home}" does not exist`);
   const missing = (u.groups ?? []).filter((g) => !findGroup(c.db, g)?.members.includes(name));
   if (missing.length > 0) problems.push(`not a member of ${missing.join(", ")}`);
   if (u.passwordHash !== null && u.passwordHash !== undefined) {
