@@ -212,10 +212,20 @@ async function flushJournal(run: Run, result: EngineResult, name: StageName): Pr
   }
 }
 
-/** Ends the journal of a complete run (it is removed). */
+/**
+ * Ends the journal of a complete run: first everything the run wrote into the root's
+ * filesystem (the result report included) is made durable — the files were not fsync'd one by
+ * one, and a power cut must not find the journal gone while their data is not on disk yet
+ * (delayed allocation would leave empty files) — then the journal is removed.
+ */
 async function completeJournal(run: Run, result: EngineResult): Promise<void> {
+  if (!run.journal) return;
   try {
-    await run.journal?.complete();
+    await run.opts.log.op(`flushing the provisioned root "${run.opts.root}" to disk`, async () => {
+      const r = await run.opts.system.run("sync", ["-f", run.opts.root]);
+      if (r.code !== 0) throw new Error(`sync -f exited ${r.code}: ${r.stderr.trim()}`);
+    });
+    await run.journal.complete();
   } catch (e) {
     failRun(run, result, LAST_STAGE, `Cannot remove the journal of the finished run: ${errorText(e)}`);
   }

@@ -30,6 +30,7 @@ export const COMMANDS = {
   losetup: "losetup",
   unshare: "unshare",
   findmnt: "findmnt",
+  sync: "sync",
 } as const;
 export type CommandName = keyof typeof COMMANDS;
 

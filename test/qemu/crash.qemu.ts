@@ -133,6 +133,15 @@ describe("power cuts during the demo's first boot (QEMU, TCG)", () => {
           return;
         }
         expect(parseTinyOsReport(first.serial).ready).toBe(false);
+        // The console lags behind the machine: a cut just after the journal was removed (the
+        // root made durable and the result written before) came after provisioning completed.
+        // The LiveCD provisions at every boot, so a second boot would only provision again.
+        const left = await inspect(image, config);
+        if (!left.journal && left.outcome === "success") {
+          expect({ id, failed: left.failed }).toEqual({ id, failed: [] });
+          outcomes.push(`${id}: cut ${delayMs} ms after line ${n} of ${total} (${at.replace(/^.*?\] /, "")}) came after the journal was removed: fully provisioned`);
+          return;
+        }
         const second = await boot(`${id}-after`, image, demo);
         const outcome = await expectProvisionedOrRefused(id, image, config, second);
         outcomes.push(`${id}: cut ${delayMs} ms after line ${n} of ${total} (${at.replace(/^.*?\] /, "")}) → ${outcome}`);
