@@ -14,7 +14,8 @@ all: build
 # Debian packages the stages call and the tests exercise (root, apt).
 APT_PACKAGES := util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs dosfstools \
   mdadm cryptsetup-bin passwd kmod cpio zstd busybox-static qemu-system-x86 \
-  qemu-utils python3 curl ca-certificates udev dmsetup systemd dracut-core
+  qemu-utils python3 curl ca-certificates udev dmsetup systemd dracut-core \
+  grub-common grub-pc-bin
 
 deps: .cache/apt.stamp
 .cache/apt.stamp: Makefile

@@ -26,20 +26,13 @@ kver=$(cat "$kernel/kver")
 kernel=$(cd "$kernel" && pwd)
 binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
 
-rm -rf "$work"
-mkdir -p "$work/tmp" "$(dirname "$out")"
-cp -a /usr/lib/dracut "$work/tree"
+. "$repo/scripts/lib/dracut.sh"
+private_dracut_tree "$work"
 # Only our module may provision: drop any other first-boot module the host's dracut ships.
 rm -rf "$work/tree/modules.d/"*ignition*
 cp -a "$repo/dracut-module/30nexus" "$work/tree/modules.d/30nexus"
 chmod 0755 "$work/tree/modules.d/30nexus/"*.sh "$work/tree/modules.d/30nexus/nexus-generator"
 
-# -m: exactly our module and its dependencies; --conf/--confdir: only our settings.
-dracutbasedir="$work/tree" NEXUS_INIT_BINARY="$binary" dracut \
-  --force --quiet --no-hostonly --no-hostonly-cmdline \
-  --kver "$kver" --kmoddir "$kernel/root/lib/modules/$kver" \
-  --conf /dev/null --confdir "$repo/dracut-module/dracut.conf.d" \
-  -m "nexus" --tmpdir "$work/tmp" --compress "zstd -q -T1 -12" \
-  "$out.tmp"
-mv "$out.tmp" "$out"
+# Exactly our module and its dependencies; only our settings.
+NEXUS_INIT_BINARY="$binary" run_private_dracut "$work" "$kernel" "$out" "nexus" "$repo/dracut-module/dracut.conf.d"
 echo "dracut initramfs: $out $(du -h --apparent-size "$out" | cut -f1) (kernel $kver)"

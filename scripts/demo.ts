@@ -127,6 +127,10 @@ async function main(): Promise<number> {
 
   say(`Provisioned in ${(vm.marks.ready! / 1000).toFixed(1)} s from QEMU start to the provisioned OS's report` +
     (log.provisionedAtMs ? ` (stages done ${(log.provisionedAtMs / 1000).toFixed(1)} s after kernel start)` : ""));
+  if (log.kernelToInitMs !== null) {
+    say(`Kernel → /init: ${(log.kernelToInitMs / 1000).toFixed(2)} s` +
+      (log.unpackMs !== null ? ` (of which unpacking the initramfs: ${(log.unpackMs / 1000).toFixed(2)} s)` : ""));
+  }
   if (log.stages.length) say(`Stages: ${log.stages.map((s) => `${s.stage} ${s.ms} ms`).join(", ")}`);
   const before = new Set(readGpt(requireArtifact("baseImage")).map((p) => `${p.number}:${p.guid}`));
   const findings = await withProvisionedImage(disk, mountedFilesystems(config), (mounts, img, gpt) => {

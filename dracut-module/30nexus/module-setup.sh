@@ -46,7 +46,7 @@ install() {
     local unit
     for unit in nexus-fetch-offline.service nexus-network.service nexus-fetch.service \
         nexus-kargs.service nexus-disks.service nexus-mount.service nexus-files.service \
-        nexus-umount.service nexus-complete.target; do
+        nexus-umount.service nexus-firstboot-complete.service nexus-complete.target; do
         inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit"
     done
 }

@@ -1,28 +1,50 @@
-// nexus-init run --stage NAME --platform ID [--root /sysroot]
+// nexus-init run --stage NAME|all|NAME,NAME… --platform ID [--root /sysroot]
 import { parseCommandArgs, usageError } from "./args.ts";
-import { runStages } from "../executor/engine.ts";
+import { bootSequenceHooks } from "../executor/boot_sequence.ts";
+import { runStages, type StageHooks } from "../executor/engine.ts";
 import { Logger, stderrSink } from "../log/logger.ts";
 import { defaultRunPaths } from "../executor/paths.ts";
-import { isStageName, STAGE_NAMES } from "../executor/names.ts";
+import { isStageName, STAGE_NAMES, type StageName } from "../executor/names.ts";
 import { realSystem } from "../system/real.ts";
 import { BootHome, bootRootSpec, DirectoryHome } from "../executor/journal_home.ts";
 import { readKernelArgs } from "../providers/kernel_args.ts";
 import { join } from "node:path";
 
-export const summary = "Run one provisioning stage (what the initramfs units call)";
+export const summary = "Run provisioning stages: one (what the initramfs units call) or all (one process)";
 
-const USAGE = `Usage: nexus-init run --stage NAME --platform ID [--root DIR]
+const USAGE = `Usage: nexus-init run --stage NAME|all|NAME,NAME... --platform ID [--root DIR]
 
-Runs one stage, as the initramfs does at first boot: ${STAGE_NAMES.join(", ")}.
+Runs stages as the initramfs does at first boot: ${STAGE_NAMES.join(", ")}.
 The fetch stages cache the rendered config in the run directory (/run/nexus, or
 NEXUS_PATH_RUN_DIR); later stages read it, and every stage adds its timing to the state file
 there. Log lines carry journal priorities.
-Exit status: 0 success, 1 the stage failed, 2 usage error.
+
+With one stage (a systemd unit per stage, as the dracut module does), exactly that stage runs.
+With "all" or a comma list, the stages run in boot order in this one process, as the whole
+first boot of the hand-built initramfs: fetch runs only when fetch-offline flagged that the
+network is needed, after the command nexus-net-up brought it up; the command
+nexus-mount-root DIR mounts the real root before the mount stage; when the kargs stage changed
+the boot entry, the run stops before disks (the flag file kargs-reboot in the run directory
+asks for a reboot into the new arguments; the later stages run on that boot). Each stage
+prints "stage NAME: started" and "stage NAME: finished in N ms" (or "failed after N ms").
+A failed stage ends the run: no later stage runs (umount still releases what mount mounted).
+Exit status: 0 success (also when stopped for a reboot), 1 a stage failed, 2 usage error.
 
 Options:
-  --stage NAME     the stage to run (required)
+  --stage NAME     the stage, "all", or a comma-separated list of stages (required)
   --platform ID    the platform the config comes from, e.g. qemu, gcp, aws, file (required)
   --root DIR       the target root (default /sysroot)`;
+
+/** The stages a --stage value names, in boot order, or an error message. */
+export function parseStageList(value: string): StageName[] | string {
+  if (value === "all") return [...STAGE_NAMES];
+  const names = value.split(",").map((s) => s.trim());
+  const unknown = names.find((n) => !isStageName(n));
+  if (unknown !== undefined) return unknown === "" ? `empty stage name in "${value}"` : `unknown stage "${unknown}"`;
+  const wanted = new Set(names);
+  if (wanted.size !== names.length) return `a stage is named twice in "${value}"`;
+  return STAGE_NAMES.filter((n) => wanted.has(n));
+}
 
 /** Runs the run command. */
 export async function main(args: string[]): Promise<number> {
@@ -34,21 +56,22 @@ export async function main(args: string[]): Promise<number> {
   if (typeof parsed === "number") return parsed;
   const values = parsed.values as { stage?: string; platform?: string; root?: string };
   if (parsed.positionals.length > 0) return usageError("run", USAGE, `unexpected argument "${parsed.positionals[0]}"`);
-  if (!values.stage || !isStageName(values.stage)) {
-    const got = values.stage ? `unknown stage "${values.stage}"` : "--stage NAME is required";
-    process.stderr.write(`nexus-init run: ${got} (stages: ${STAGE_NAMES.join(", ")})\n`);
+  const stages = values.stage ? parseStageList(values.stage) : "--stage NAME is required";
+  if (typeof stages === "string") {
+    process.stderr.write(`nexus-init run: ${stages} (stages: ${STAGE_NAMES.join(", ")}, or all)\n`);
     return 2;
   }
   if (!values.platform) {
     process.stderr.write(`nexus-init run: --platform ID is required\n`);
     return 2;
   }
-  const system = realSystem();
-  const log = new Logger(stderrSink(), { priorities: true });
   const root = values.root ?? "/sysroot";
+  const system = realSystem();
+  const sink = stderrSink();
+  const log = new Logger(sink, { priorities: true });
   const paths = defaultRunPaths(system.env);
   const spec = bootRootSpec(await readKernelArgs(system.env));
-  const result = await runStages([values.stage], {
+  const result = await runStages(stages, {
     root,
     platform: values.platform,
     system,
@@ -57,6 +80,29 @@ export async function main(args: string[]): Promise<number> {
     configSource: `platform ${values.platform}`,
     persistState: true,
     journal: { home: new BootHome(root, spec, system, join(paths.runDir, "journal-home")), copy: new DirectoryHome(paths.runDir) },
+    hooks: stages.length > 1 ? progressHooks(log, sink.flush, bootSequenceHooks({ system, log, root })) : undefined,
   });
   return result.ok ? 0 : 1;
+}
+
+/**
+ * The boot sequence's hooks plus one line when each stage starts and ends, written out at once
+ * (the initramfs stamps these lines with the uptime as they arrive).
+ */
+function progressHooks(log: Logger, flush: () => void, boot: StageHooks): StageHooks {
+  return {
+    async before(name, state) {
+      const decision = (await boot.before?.(name, state)) ?? "run";
+      if (decision === "run") {
+        log.log("notice", `stage ${name}: started`);
+        flush();
+      }
+      return decision;
+    },
+    after(rec) {
+      const ms = Math.round(rec.ms);
+      log.log("notice", rec.ok ? `stage ${rec.name}: finished in ${ms} ms` : `stage ${rec.name}: failed after ${ms} ms`);
+      flush();
+    },
+  };
 }

@@ -127,8 +127,15 @@ export function readKernelPartitions(dev: BlockDevice): Map<number, KernelPartit
   for (const entry of readdirSync(dev.sysDir)) {
     const dir = join(dev.sysDir, entry);
     if (!existsSync(join(dir, "partition"))) continue;
-    const number = readNumber(join(dir, "partition"));
-    out.set(number, { number, name: entry, start: readNumber(join(dir, "start")) / per, size: readNumber(join(dir, "size")) / per });
+    try {
+      const number = readNumber(join(dir, "partition"));
+      out.set(number, { number, name: entry, start: readNumber(join(dir, "start")) / per, size: readNumber(join(dir, "size")) / per });
+    } catch (e) {
+      // udevd rereads a partition table when a writer closes the disk: the kernel drops every
+      // partition and adds them again, so one listed a moment ago can vanish while it is read.
+      // It is not there now; callers that wait for partitions look again.
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
   }
   return out;
 }

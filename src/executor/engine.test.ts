@@ -95,6 +95,42 @@ describe("runStages()", () => {
   });
 });
 
+describe("runStages() hooks", () => {
+  const c = config({ storage: { directories: [{ path: "/d" }] } });
+
+  test("runStages() skips a stage a hook passes over and ends successfully where a hook stops", async () => {
+    const seen: string[] = [];
+    const r = await runStages(["kargs", "disks", "files", "umount"], options({
+      config: c,
+      hooks: {
+        before: async (name) => (name === "kargs" ? "skip" : name === "files" ? "stop" : "run"),
+        after: (rec) => seen.push(`${rec.name} ${rec.ok}`),
+      },
+    }));
+    expect(r).toMatchObject({ ok: true, stoppedBefore: "files" });
+    expect(r.stages.map((s) => s.name)).toEqual(["disks"]);
+    expect(seen).toEqual(["disks true"]);
+    expect(existsSync(join(root, "d"))).toBe(false);
+  });
+
+  test("runStages() fails the stage whose before-hook throws, and runs nothing after it", async () => {
+    const seen: string[] = [];
+    const r = await runStages(["disks", "mount", "files", "umount"], options({
+      config: c,
+      hooks: {
+        before: async (name) => {
+          if (name === "mount") throw new Error("Cannot find root device");
+          return "run";
+        },
+        after: (rec) => seen.push(`${rec.name} ${rec.ok}`),
+      },
+    }));
+    expect(r).toMatchObject({ ok: false, failedStage: "mount", error: "Cannot find root device" });
+    expect(seen).toEqual(["disks true", "mount false"]);
+    expect(existsSync(join(root, "d"))).toBe(false);
+  });
+});
+
 describe("planStages()", () => {
   test("planStages() plans without touching the root", async () => {
     const c = config({ storage: { files: [{ path: "/x", contents: { source: "data:,x" } }] }, systemd: { units: [{ name: "a.service", mask: true }] } });

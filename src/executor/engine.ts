@@ -43,6 +43,21 @@ export interface EngineOptions {
   fetcherOptions?: FetcherOptions;
   /** Where the journal lives (journal_home.ts); without one, nothing is journaled. */
   journal?: { home: JournalHome; copy?: DirectoryHome };
+  /** Called around each stage (`run` with several stages at boot); none by default. */
+  hooks?: StageHooks;
+}
+
+/** What to do with the next stage: run it, pass over it, or end the run successfully before it. */
+export type StageDecision = "run" | "skip" | "stop";
+
+/**
+ * Hooks around each stage. `before` decides (and may act on the host first, e.g. bring up the
+ * network); when it throws, the stage fails with that error, exactly as if the stage had.
+ * `after` sees each stage's record once it ran (or failed).
+ */
+export interface StageHooks {
+  before?(name: StageName, state: StageState): Promise<StageDecision>;
+  after?(record: StageRecord): void;
 }
 
 /** What a run did. */
@@ -54,6 +69,8 @@ export interface EngineResult {
   plan: PlanEntry[];
   failedStage?: StageName;
   error?: string;
+  /** The stage a hook stopped the run before (e.g. disks, when changed kernel arguments need a reboot first). */
+  stoppedBefore?: StageName;
 }
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -156,8 +173,10 @@ class Run {
 
 /**
  * Runs the named stages in the order given (apply passes every stage in STAGE_NAMES order,
- * `run --stage` one). A failing stage stops the run (a later umount still runs, to release
- * what mount mounted); the result says which stage failed and why.
+ * `run --stage` one or several). A failing stage stops the run (a later umount still runs
+ * when mount left something mounted); the result says which stage failed and why. Hooks may
+ * skip a stage, stop the run before one, or act on the host before one (the boot sequence of
+ * `run` with several stages).
  */
 export async function runStages(names: readonly StageName[], opts: EngineOptions): Promise<EngineResult> {
   const run = new Run(opts);
@@ -165,11 +184,18 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
   const records = run.state.stages;
   const result: EngineResult = { ok: true, stages: [], plan: [] };
   for (const name of names) {
-    if (!result.ok && name !== "umount") continue;
+    // After a failure only umount runs, and only to release what mount recorded as mounted.
+    if (!result.ok && !(name === "umount" && run.state.mounted.length > 0)) continue;
     const startedAt = opts.system.now();
     const t0 = performance.now();
     const stage = stageByName(name);
     try {
+      const decision = (await opts.hooks?.before?.(name, run.state)) ?? "run";
+      if (decision === "skip") continue;
+      if (decision === "stop") {
+        result.stoppedBefore = name;
+        break;
+      }
       const ctx = await run.context(stage);
       const plan = await stage.plan(ctx);
       logPlan(log, name, plan);
@@ -179,6 +205,7 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
       const rec: StageRecord = { name, ok: true, ms: performance.now() - t0, startedAt: new Date(startedAt).toISOString() };
       records.push(rec);
       result.stages.push(rec);
+      opts.hooks?.after?.(rec);
     } catch (e) {
       const error = errorText(e);
       const rec: StageRecord = { name, ok: false, ms: performance.now() - t0, startedAt: new Date(startedAt).toISOString(), error };
@@ -190,6 +217,7 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
         result.error = error;
       }
       log.crit(`${name}: stage failed: ${error}`);
+      opts.hooks?.after?.(rec);
     }
     await flushJournal(run, result, name);
     // The report (and the end of the journal) come after the last stage only; a failure is

@@ -43,7 +43,7 @@ export function openSession(args: {
   const base = args.system ?? realSystem();
   // Only CONFIG counts: the file platform reads it (Ignition's variable name too), and the
   // sources that would otherwise come first at boot (the host's kernel command line, the host's
-  // system config directories) point into the empty run directory.
+  // system config directories, its boot filesystem) point into the empty run directory.
   const system: System = {
     ...base,
     env: {
@@ -52,6 +52,8 @@ export function openSession(args: {
       IGNITION_CONFIG_FILE: configFile,
       NEXUS_PATH_CMDLINE: emptyCmdline,
       NEXUS_PATH_RUN_DIR: runDir,
+      // Never the host's own boot partition: kargs edits the root's boot entry instead.
+      NEXUS_PATH_BOOT_DEVICE: join(runDir, "no-boot-device"),
       NEXUS_SYSTEM_CONFIG_DIR: join(runDir, "system-vendor"),
       NEXUS_SYSTEM_RUNTIME_CONFIG_DIR: join(runDir, "system-runtime"),
       NEXUS_SYSTEM_LOCAL_CONFIG_DIR: join(runDir, "system-local"),

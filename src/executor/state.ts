@@ -1,7 +1,6 @@
 // Cross-stage state, as Ignition's internal/state/state.go: every field declared once, with the
 // stage that writes it and the ones that read it. Kept in memory within one process and saved
-// as JSON in the run directory between one-stage-per-call runs (the initramfs also reads
-// `neednet` there).
+// as JSON in the run directory between one-stage-per-call runs.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { FetchedConfig } from "../acquire/acquire.ts";
@@ -23,9 +22,9 @@ export interface StageRecord {
 export interface StageState {
   /** Written by the fetch stages: the configs the rendered one was made from. Read by the engine for the report's source. */
   fetched: FetchedConfig[];
-  /** Written by fetch-offline when the config needs the network. Read by the initramfs (with the flag file). */
+  /** Written by fetch-offline when the config needs the network. Read by run's boot sequence (fetch runs only then) and, as its flag file, by the dracut units. */
   neednet: boolean;
-  /** Written by kargs when it changed the kernel arguments (beside its flag file, which the boot reads). */
+  /** Written by kargs when it changed the boot entry. Read by run's boot sequence (stop before disks); the initramfs and the dracut unit reboot on its flag file. */
   kargsReboot: boolean;
   /** Written by disks: the LUKS volumes it made. Read by files, which persists them and drops their keys. */
   luks: LuksRecord[];

@@ -10,6 +10,11 @@ export interface LogSink {
   (line: string): void;
 }
 
+/** A sink that batches lines, with a way to write out what is pending now. */
+export interface FlushableSink extends LogSink {
+  flush(): void;
+}
+
 /** A structured record of one finished operation, kept for the result report. */
 export interface OpRecord {
   seq: number;
@@ -22,9 +27,10 @@ export interface OpRecord {
 /**
  * A sink writing to standard error, batched: the lines of one turn of the event loop go out in
  * one write (a stage with thousands of operations would otherwise make one system call per
- * line). Whatever is pending when the process exits is written synchronously.
+ * line). Whatever is pending when the process exits is written synchronously; flush() writes
+ * it at once (a long stretch of promise callbacks can hold the next turn back for seconds).
  */
-export function stderrSink(): LogSink {
+export function stderrSink(): FlushableSink {
   let pending: string[] = [];
   const flush = () => {
     if (pending.length === 0) return;
@@ -36,10 +42,11 @@ export function stderrSink(): LogSink {
     if (pending.length > 0) writeSync(2, pending.join("\n") + "\n");
     pending = [];
   });
-  return (line) => {
+  const sink = (line: string) => {
     if (pending.length === 0) setImmediate(flush);
     pending.push(line);
   };
+  return Object.assign(sink, { flush });
 }
 
 /** Logger for one process; stage names prefix each line. */

@@ -31,6 +31,11 @@ export const COMMANDS = {
   unshare: "unshare",
   findmnt: "findmnt",
   sync: "sync",
+  // Provided by the boot environment (the hand-built initramfs ships them, see
+  // initramfs/README.md), called by `run` with several stages: bring up the network between
+  // fetch-offline and fetch, mount the real root (argument: where) between disks and mount.
+  netUp: "nexus-net-up",
+  mountRoot: "nexus-mount-root",
 } as const;
 export type CommandName = keyof typeof COMMANDS;
 
@@ -39,6 +44,8 @@ export const HOST_PATHS = {
   cmdline: "/proc/cmdline",
   fwCfg: "/sys/firmware/qemu_fw_cfg",
   runDir: "/run/nexus",
+  /** The boot filesystem whose boot entry the kargs stage edits (FCOS's convention: label "boot"). */
+  bootDevice: "/dev/disk/by-label/boot",
   baseConfigDir: "/usr/lib/nexus/base.d",
   basePlatformDir: "/usr/lib/nexus/base.platform.d",
 } as const;

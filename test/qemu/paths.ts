@@ -12,6 +12,8 @@ export const ARTIFACTS = {
   kernel: env.NEXUS_QEMU_KERNEL ?? join(REPO, "build/kernel/vmlinuz"),
   kernelRelease: join(REPO, "build/kernel/kver"),
   initramfs: env.NEXUS_QEMU_INITRAMFS ?? join(REPO, "dist/initramfs.img"),
+  /** The test VM's extra tools, an archive built beside the initramfs (initramfs/test-tools.list). */
+  testTools: env.NEXUS_QEMU_TEST_TOOLS ?? join(REPO, "dist/initramfs-test-tools.img"),
   dracutInitramfs: env.NEXUS_QEMU_DRACUT_INITRAMFS ?? join(REPO, "dist/initramfs-dracut.img"),
   baseImage: env.NEXUS_QEMU_BASE_IMAGE ?? join(REPO, "dist/base-os.img"),
   binary: join(REPO, "dist/nexus-init"),
@@ -25,7 +27,7 @@ export type ArtifactName = keyof typeof ARTIFACTS;
 export function requireArtifact(name: ArtifactName): string {
   const p = ARTIFACTS[name];
   if (!existsSync(p)) {
-    const target = { dracutInitramfs: "initramfs-dracut", baseImage: "base-image", kernelRelease: "kernel", kernel: "kernel", binary: "build", nexus: "build", demoConfig: "build" }[name as string] ?? name;
+    const target = { dracutInitramfs: "initramfs-dracut", baseImage: "base-image", kernelRelease: "kernel", kernel: "kernel", binary: "build", testTools: "initramfs", nexus: "build", demoConfig: "build" }[name as string] ?? name;
     throw new Error(`Cannot find ${name} "${p}": run \`make ${target}\` first`);
   }
   return p;

@@ -15,9 +15,15 @@ describe("buildQemuArgs()", () => {
     expect(valuesOf(args, "-cpu")).toEqual(["max"]);
     expect(valuesOf(args, "-action")).toEqual(["panic=exit-failure"]);
     expect(valuesOf(args, "-device")).toContain("pvpanic");
-    expect(valuesOf(args, "-append")).toEqual(["console=ttyS0 quiet"]);
+    expect(valuesOf(args, "-append")).toEqual(["console=ttyS0 no_timer_check quiet"]);
     expect(valuesOf(args, "-nic")).toEqual(["none"]);
     expect(args).toContain("-no-reboot");
+  });
+
+  test("`buildQemuArgs()` boots the first disk's boot loader without a kernel, and lets a reboot restart with reboot", () => {
+    const args = buildQemuArgs({ cmdline: [], disks: [{ path: "/boot.img" }], net: { mode: "none" }, reboot: true });
+    for (const flag of ["-kernel", "-initrd", "-append", "-no-reboot"]) expect(args).not.toContain(flag);
+    expect(valuesOf(args, "-drive")).toEqual(["file=/boot.img,format=raw,if=none,id=disk0"]);
   });
 
   test("`buildQemuArgs()` attaches disks in array order with their serials", () => {

@@ -26,15 +26,21 @@ export type VmNet = { mode: "none" } | { mode: "user"; net?: string; forwards?: 
 
 /** Everything one boot needs. */
 export interface VmSpec {
-  kernel: string;
-  initrd: string;
-  /** Kernel command line words; console=ttyS0 is always first. */
+  /** Direct kernel boot (with initrd and cmdline); without it the firmware boots the first disk's boot loader. */
+  kernel?: string;
+  initrd?: string;
+  /**
+   * Kernel command line words of a direct kernel boot; `console=ttyS0 no_timer_check` always come
+   * first (under TCG on a loaded host the kernel's IO-APIC timer check can time out and panic).
+   */
   cmdline: string[];
   disks: VmDisk[];
   /** fw_cfg blobs, e.g. { name: "opt/com.coreos/config", file: "config.ign" }. */
   fwCfg?: { name: string; file: string }[];
   net: VmNet;
   memMiB?: number;
+  /** A guest reboot restarts the machine (default: QEMU exits, -no-reboot). */
+  reboot?: boolean;
 }
 
 /** How one boot ended. QEMU exits 0 on any guest power-off and 1 on a pvpanic panic. */
@@ -51,6 +57,8 @@ export interface VmResult {
   stderr: string;
   /** The power was cut (cutAfter), with the console lines seen before it. */
   cut?: { atMs: number; linesBefore: number };
+  /** Stopped by BootOptions.until. */
+  stopped: boolean;
 }
 
 export interface BootOptions {
@@ -62,6 +70,8 @@ export interface BootOptions {
   onLine?: (line: string) => void;
   /** Named patterns whose first matching line's time goes to VmResult.marks. */
   marks?: Record<string, RegExp>;
+  /** Stop the machine as soon as a console line matches (VmResult.stopped; exitCode null). */
+  until?: RegExp;
   qemuBinary?: string;
   /**
    * A power cut: called with each console line; a number is a delay in milliseconds after
@@ -82,13 +92,14 @@ export function buildQemuArgs(spec: VmSpec): string[] {
     "-display", "none",
     "-monitor", "none",
     "-serial", "stdio",
-    "-no-reboot",
+    ...(spec.reboot ? [] : ["-no-reboot"]),
     "-device", "pvpanic",
     "-action", "panic=exit-failure",
-    "-kernel", spec.kernel,
-    "-initrd", spec.initrd,
-    "-append", ["console=ttyS0", ...spec.cmdline].join(" "),
   ];
+  if (spec.kernel !== undefined) {
+    args.push("-kernel", spec.kernel, "-append", ["console=ttyS0", "no_timer_check", ...spec.cmdline].join(" "));
+    if (spec.initrd !== undefined) args.push("-initrd", spec.initrd);
+  }
   // -drive if=none + -device keeps PCI slots, and so vda, vdb…, in array order.
   spec.disks.forEach((d, i) => {
     const drive = [`file=${escapeOpt(d.path)}`, `format=${d.format ?? "raw"}`, "if=none", `id=disk${i}`];
@@ -172,6 +183,7 @@ async function runQemu(spec: VmSpec, opts: BootOptions): Promise<VmResult> {
     stderr: "pipe",
   });
   let timedOut = false;
+  let stopped = false;
   const timer = setTimeout(() => {
     timedOut = true;
     proc.kill("SIGKILL");
@@ -203,6 +215,10 @@ async function runQemu(spec: VmSpec, opts: BootOptions): Promise<VmResult> {
         proc.kill("SIGKILL");
       }, delay);
     }
+    if (opts.until?.test(line) && !stopped) {
+      stopped = true;
+      proc.kill("SIGKILL");
+    }
   };
   const decoder = new TextDecoder();
   const stderrText = new Response(proc.stderr).text();
@@ -212,12 +228,13 @@ async function runQemu(spec: VmSpec, opts: BootOptions): Promise<VmResult> {
   const exitCode = await proc.exited;
   clearTimeout(timer);
   return {
-    exitCode: timedOut ? null : exitCode,
+    exitCode: timedOut || stopped ? null : exitCode,
     timedOut,
     serial: lines.join("\n"),
     durationMs: performance.now() - t0,
     marks,
     stderr: await stderrText,
     ...(cut ? { cut } : {}),
+    stopped,
   };
 }

@@ -250,6 +250,86 @@ describe("boot scenarios (QEMU, TCG)", () => {
   }, TEST_TIMEOUT_MS);
 });
 
+describe("kernel arguments take effect (a disk that boots through its own GRUB entry)", () => {
+  // The base image plus BIOS-BOOT (GRUB) and a "boot" filesystem with the kernel, the
+  // initramfs and the entry: kernelopts in /grub/grubenv, the first-boot stamp (see
+  // scripts/build-boot-image.sh). The machine boots the disk, not -kernel/-append, so a
+  // reboot runs with whatever the entry says then. "nexus.testarg" is not "nexus.test=" (the
+  // test VM's mode of /init).
+  const count = (serial: string, re: RegExp) => serial.split("\n").filter((l) => re.test(l)).length;
+
+  /** How each initramfs flavour shows a first boot, a stage that ran and the end of provisioning. */
+  const FLAVOURS = {
+    livecd: {
+      initrd: () => requireArtifact("initramfs"),
+      kernelopts: "console=ttyS0 no_timer_check loglevel=4 quiet nexus.platform.id=qemu",
+      boot: /^nexus-boot: .* nexus-init LiveCD initramfs/,
+      reboot: /^nexus-boot: .* kernel arguments changed: rebooting into them/,
+      stageDone: (stage: string) => new RegExp(`^nexus-boot: .* stage ${stage}: finished`),
+      firstbootDone: /^nexus-boot: .* first boot complete: removed the nexus.firstboot stamp/,
+      noProvisioning: /not a first boot \(nexus.firstboot=0\): no provisioning/,
+    },
+    dracut: {
+      initrd: () => requireArtifact("dracutInitramfs"),
+      kernelopts: `console=ttyS0 no_timer_check loglevel=4 quiet ${DRACUT_CMDLINE.filter((a) => a !== "nexus.firstboot").join(" ")} rd.shell=0 rd.emergency=poweroff`,
+      // systemd's banner is not shown under "quiet" (the first boot): count kargs's runs.
+      boot: /nexus-init\[\d+\]: kargs: plan: \d+ action/,
+      reboot: /nexus-init: kernel arguments changed: rebooting into them/,
+      stageDone: (stage: string) => new RegExp(`Finished nexus-${stage}\\.service`),
+      firstbootDone: /Finished nexus-firstboot-complete\.service/,
+      noProvisioning: /Reached target initrd\.target/,
+    },
+  } as const;
+
+  async function runKargsScenario(id: string, flavour: keyof typeof FLAVOURS) {
+    const f = FLAVOURS[flavour];
+    const { config, token } = smallConfig(id);
+    const configPath = writeConfig(id, { ...config, kernelArguments: { shouldExist: ["nexus.testarg=1"], shouldNotExist: ["quiet"] } });
+    const image = join(WORK, `${id}.img`);
+    const built = Bun.spawnSync([join(REPO, "scripts/build-boot-image.sh"), "--base", requireArtifact("baseImage"), "--kernel", requireArtifact("kernel"),
+      "--initrd", f.initrd(), "--kernelopts", f.kernelopts, "--out", image], { stdout: "pipe", stderr: "pipe" });
+    if (built.exitCode !== 0) throw new Error(`Cannot build the boot image: ${built.stderr.toString()}`);
+    const first = await bootVm(
+      { cmdline: [], disks: [{ path: image }], fwCfg: [{ name: FW_CFG_KEY, file: configPath }], net: { mode: "none" }, reboot: true },
+      { timeoutMs: 2 * BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}.log`) },
+    );
+    const report = expectBooted({ vm: first, image }, id);
+    const cmdline = report.fields.cmdline!.split(" ");
+    expect(cmdline).toContain("nexus.testarg=1");
+    expect(cmdline).not.toContain("quiet");
+    expect(cmdline).toContain("nexus.firstboot");
+    expect(report.fields.motd).toBe(token);
+    // Two boots, one reboot: the first stopped after kargs; disks, mount and files ran once.
+    const serial = first.serial;
+    expect(count(serial, f.boot)).toBe(2);
+    expect(count(serial, f.reboot)).toBe(1);
+    expect(count(serial, /kargs: Kernel arguments changed in "\/grub\/grubenv"/)).toBe(1);
+    expect(count(serial, /kargs: Kernel arguments already as requested/)).toBe(1);
+    for (const stage of ["disks", "mount", "files", "umount"]) expect(count(serial, f.stageDone(stage)), stage).toBe(1);
+    expect(count(serial, f.firstbootDone)).toBe(1);
+    await expectDiskMatches({ vm: first, image }, config);
+
+    // The next boot of the same disk: no stamp, so nexus.firstboot=0: no stage runs.
+    const later = await bootVm(
+      { cmdline: [], disks: [{ path: image }], fwCfg: [{ name: FW_CFG_KEY, file: configPath }], net: { mode: "none" } },
+      { timeoutMs: BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}-later.log`) },
+    );
+    const again = expectBooted({ vm: later, image }, `${id}-later`);
+    expect(again.fields.cmdline!.split(" ")).toEqual(expect.arrayContaining(["nexus.testarg=1", "nexus.firstboot=0"]));
+    expect(later.serial).toMatch(f.noProvisioning);
+    for (const stage of ["kargs", "disks", "files"]) expect(count(later.serial, f.stageDone(stage)), stage).toBe(0);
+    rmSync(image, { force: true });
+  }
+
+  test.concurrent("i. LiveCD: kargs changes the boot entry, one reboot applies it, the later stages run once, a later boot provisions nothing", async () => {
+    await runKargsScenario("i-kargs", "livecd");
+  }, TEST_TIMEOUT_MS);
+
+  test.concurrent("i. dracut: the same through the stage units (kargs reboots, nexus-firstboot-complete removes the stamp)", async () => {
+    await runKargsScenario("i-kargs-dracut", "dracut");
+  }, TEST_TIMEOUT_MS);
+});
+
 describe("test VM (the in-guest backend for md, dm-crypt and vfat checks)", () => {
   test.concurrent("`runTestVm()` runs a script against virtio disks and returns its results", async () => {
     const r = await runTestVm({

@@ -4,6 +4,7 @@ import { parseBootLog, parseTinyOsReport, splitList } from "./serial.ts";
 const serial = [
   "[    3.2] Run /init as init process",
   "nexus-boot: [   3.50] nexus-init LiveCD initramfs, kernel 6.1.0",
+  "nexus-boot: [   3.52] kernel → /init: 3.51 s (initramfs unpacked in 1.77 s)",
   "nexus-boot: [   4.10] stage fetch-offline: finished in 420 ms",
   "nexus-boot: [   4.30] stage disks: finished in 1200 ms",
   "nexus-boot: [   6.93] provisioning complete after 6930 ms of boot",
@@ -47,6 +48,12 @@ describe("parseBootLog()", () => {
     ]);
     expect(log.provisionedAtMs).toBe(6930);
     expect(log.errors).toEqual([]);
+  });
+
+  test("`parseBootLog()` reads kernel → /init and the unpack time /init took from the kernel's log", () => {
+    const log = parseBootLog(serial);
+    expect([log.kernelToInitMs, log.unpackMs]).toEqual([3510, 1770]);
+    expect(parseBootLog("nexus-boot: [   9.00] kernel → /init: 9.00 s").unpackMs).toBeNull();
   });
 
   test("`parseBootLog()` collects error lines", () => {

@@ -39,6 +39,9 @@ export interface BootLog {
   stages: StageTiming[];
   /** Kernel uptime (ms) when provisioning completed, if it did. */
   provisionedAtMs: number | null;
+  /** Kernel start → /init (ms), and the part spent unpacking the initramfs, as /init read them. */
+  kernelToInitMs: number | null;
+  unpackMs: number | null;
   /** "nexus-boot: ERROR: …" messages. */
   errors: string[];
 }
@@ -48,6 +51,8 @@ export function parseBootLog(serial: string): BootLog {
   const stages: StageTiming[] = [];
   const errors: string[] = [];
   let provisionedAtMs: number | null = null;
+  let kernelToInitMs: number | null = null;
+  let unpackMs: number | null = null;
   for (const line of serial.split("\n")) {
     let m = /^nexus-boot: \[\s*[\d.]+\] stage (\S+): finished in (\d+) ms$/.exec(line);
     if (m) stages.push({ stage: m[1]!, ms: Number(m[2]) });
@@ -55,6 +60,11 @@ export function parseBootLog(serial: string): BootLog {
     if (m) provisionedAtMs = Number(m[1]);
     m = /^nexus-boot: ERROR: (.*)$/.exec(line);
     if (m) errors.push(m[1]!);
+    m = /^nexus-boot: \[\s*[\d.]+\] kernel → \/init: ([\d.]+) s(?: \(initramfs unpacked in ([\d.]+) s\))?$/.exec(line);
+    if (m && kernelToInitMs === null) {
+      kernelToInitMs = Math.round(Number(m[1]) * 1000);
+      unpackMs = m[2] === undefined ? null : Math.round(Number(m[2]) * 1000);
+    }
   }
-  return { stages, provisionedAtMs, errors };
+  return { stages, provisionedAtMs, kernelToInitMs, unpackMs, errors };
 }

@@ -87,11 +87,17 @@ function packPayload(dir: string, script: string, files: Record<string, PayloadF
   writeFileSync(out, cpio.stdout);
 }
 
-/** Concatenates the initramfs and the payload archive: the kernel finds an archive after a compressed one only at a 4-byte boundary, skipping zero bytes. */
-function joinInitrd(initramfs: string, payload: string, out: string): void {
-  const a = readFileSync(initramfs);
-  const pad = (4 - (a.length % 4)) % 4;
-  writeFileSync(out, Buffer.concat([a, Buffer.alloc(pad), readFileSync(payload)]));
+/** Concatenates archives into one initrd: the kernel finds an archive after a compressed one only at a 4-byte boundary, skipping zero bytes. */
+function joinInitrd(parts: readonly string[], out: string): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for (const p of parts) {
+    const pad = (4 - (size % 4)) % 4;
+    const data = readFileSync(p);
+    chunks.push(Buffer.alloc(pad), data);
+    size += pad + data.length;
+  }
+  writeFileSync(out, Buffer.concat(chunks));
 }
 
 /** Boots the test VM once and returns the script's outcome and results. */
@@ -104,7 +110,7 @@ export async function runTestVm(opts: TestVmOptions): Promise<TestVmResult> {
   rmSync(payloadDir, { recursive: true, force: true });
   packPayload(payloadDir, opts.script, opts.files ?? {}, join(workDir, "payload.cpio"));
   const initrd = join(workDir, "initrd.img");
-  joinInitrd(initramfs, join(workDir, "payload.cpio"), initrd);
+  joinInitrd([initramfs, requireArtifact("testTools"), join(workDir, "payload.cpio")], initrd);
 
   const fresh: string[] = [];
   const disks: VmDisk[] = (opts.disks ?? []).map((d, i) => {
