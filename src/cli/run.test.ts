@@ -64,7 +64,9 @@ describe("nexus-init run with several stages (one process)", () => {
   function boot(config: object, opts: { netUpFails?: boolean } = {}) {
     const configFile = join(dir, "user.ign");
     writeFileSync(configFile, JSON.stringify(config));
-    writeFileSync(join(dir, "cmdline"), "");
+    // No device matches the root's spec (the default, LABEL=root, could match a device of the
+    // host): the journal waits in the run directory until the root is mounted.
+    writeFileSync(join(dir, "cmdline"), `nexus.root=${join(dir, "no-such-device")}\n`);
     const calls = join(dir, "calls");
     const script = (name: string, body: string) => {
       const path = join(dir, name);
@@ -107,7 +109,10 @@ describe("nexus-init run with several stages (one process)", () => {
     expect(state.stages.map((s: { name: string }) => s.name)).toEqual(["fetch-offline", "kargs", "disks", "mount", "files", "umount"]);
     const report = JSON.parse(readFileSync(join(root, "etc/.nexus-result.json"), "utf8"));
     expect(report.outcome).toBe("success");
-    expect(report.stages.map((s: { name: string }) => s.name)).toEqual(["fetch-offline", "kargs", "disks", "mount", "files"]);
+    // The report comes after the last stage, the journal of the complete run is gone.
+    expect(report.stages.map((s: { name: string }) => s.name)).toEqual(["fetch-offline", "kargs", "disks", "mount", "files", "umount"]);
+    expect(existsSync(join(root, ".nexus-init-journal"))).toBe(false);
+    expect(existsSync(join(runDir, ".nexus-init-journal"))).toBe(false);
   });
 
   test("run --stage all brings the network up before fetch when fetch-offline needs it", async () => {
