@@ -1,5 +1,5 @@
-// nexus-init run --stage NAME|all|NAME,NAME… --platform ID [--root /sysroot]
-import { parseCommandArgs, usageError } from "./args.ts";
+// nexus-init run --stage NAME|all|NAME,NAME… --platform ID [--root /sysroot] [--accounts=native|tools]
+import { accountsOption, parseCommandArgs, usageError } from "./args.ts";
 import { bootSequenceHooks } from "../executor/boot_sequence.ts";
 import { runStages, type StageHooks } from "../executor/engine.ts";
 import { Logger, stderrSink } from "../log/logger.ts";
@@ -9,10 +9,11 @@ import { realSystem } from "../system/real.ts";
 import { BootHome, bootRootSpec, DirectoryHome } from "../executor/journal_home.ts";
 import { readKernelArgs } from "../providers/kernel_args.ts";
 import { join } from "node:path";
+import type { AccountsMode } from "../executor/stage.ts";
 
 export const summary = "Run provisioning stages: one (what the initramfs units call) or all (one process)";
 
-const USAGE = `Usage: nexus-init run --stage NAME|all|NAME,NAME... --platform ID [--root DIR]
+const USAGE = `Usage: nexus-init run --stage NAME|all|NAME,NAME... --platform ID [--root DIR] [--accounts=native|tools]
 
 Runs stages as the initramfs does at first boot: ${STAGE_NAMES.join(", ")}.
 The fetch stages cache the rendered config in the run directory (/run/nexus, or
@@ -33,7 +34,9 @@ Exit status: 0 success (also when stopped for a reboot), 1 a stage failed, 2 usa
 Options:
   --stage NAME     the stage, "all", or a comma-separated list of stages (required)
   --platform ID    the platform the config comes from, e.g. qemu, gcp, aws, file (required)
-  --root DIR       the target root (default /sysroot)`;
+  --root DIR       the target root (default /sysroot)
+  --accounts=native|tools
+                   write users and groups natively (default) or with shadow's tools`;
 
 /** The stages a --stage value names, in boot order, or an error message. */
 export function parseStageList(value: string): StageName[] | string {
@@ -52,9 +55,10 @@ export async function main(args: string[]): Promise<number> {
     stage: { type: "string" },
     platform: { type: "string" },
     root: { type: "string" },
+    accounts: { type: "string" },
   });
   if (typeof parsed === "number") return parsed;
-  const values = parsed.values as { stage?: string; platform?: string; root?: string };
+  const values = parsed.values as { stage?: string; platform?: string; root?: string; accounts?: string };
   if (parsed.positionals.length > 0) return usageError("run", USAGE, `unexpected argument "${parsed.positionals[0]}"`);
   const stages = values.stage ? parseStageList(values.stage) : "--stage NAME is required";
   if (typeof stages === "string") {
@@ -65,6 +69,8 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`nexus-init run: --platform ID is required\n`);
     return 2;
   }
+  const accounts = accountsOption(values.accounts);
+  if (accounts !== "native" && accounts !== "tools") return usageError("run", USAGE, accounts);
   const root = values.root ?? "/sysroot";
   const system = realSystem();
   const sink = stderrSink();
@@ -80,6 +86,7 @@ export async function main(args: string[]): Promise<number> {
     configSource: `platform ${values.platform}`,
     persistState: true,
     journal: { home: new BootHome(root, spec, system, join(paths.runDir, "journal-home")), copy: new DirectoryHome(paths.runDir) },
+    accounts: accounts as AccountsMode,
     hooks: stages.length > 1 ? progressHooks(log, sink.flush, bootSequenceHooks({ system, log, root })) : undefined,
   });
   return result.ok ? 0 : 1;

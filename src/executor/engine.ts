@@ -13,7 +13,7 @@ import type { Logger } from "../log/logger.ts";
 import { readConfigCache } from "../acquire/cache.ts";
 import { buildReport, writeReport } from "./report.ts";
 import type { StageName } from "./names.ts";
-import type { PlanEntry, RunPaths, Stage, StageContext } from "./stage.ts";
+import type { AccountsMode, PlanEntry, RunPaths, Stage, StageContext } from "./stage.ts";
 import { emptyState, loadState, saveState, type StageRecord, type StageState } from "./state.ts";
 import { Journal, JournalRefusal, NO_JOURNAL, type StageJournal } from "./journal.ts";
 import type { DirectoryHome, JournalHome } from "./journal_home.ts";
@@ -43,6 +43,8 @@ export interface EngineOptions {
   fetcherOptions?: FetcherOptions;
   /** Where the journal lives (journal_home.ts); without one, nothing is journaled. */
   journal?: { home: JournalHome; copy?: DirectoryHome };
+  /** How the files stage writes accounts (default "native"). */
+  accounts?: AccountsMode;
   /** Called around each stage (`run` with several stages at boot); none by default. */
   hooks?: StageHooks;
 }
@@ -161,6 +163,7 @@ class Run {
       platform: this.opts.platform,
       state: this.state,
       paths: this.opts.paths,
+      accounts: this.opts.accounts ?? "native",
     };
   }
 

@@ -9,6 +9,7 @@ import { realSystem } from "../system/real.ts";
 import type { System } from "../system/system.ts";
 import type { EngineOptions } from "./engine.ts";
 import type { Logger } from "../log/logger.ts";
+import type { AccountsMode } from "./stage.ts";
 import { runPathsIn } from "./paths.ts";
 import { DirectoryHome } from "./journal_home.ts";
 import { Root } from "../system/root.ts";
@@ -34,6 +35,7 @@ export function openSession(args: {
   config: Config;
   log: Logger;
   system?: System;
+  accounts?: AccountsMode;
 }): Session {
   const runDir = mkdtempSync(join(tmpdir(), "nexus-run-"));
   const configFile = join(runDir, "user.ign");
@@ -72,6 +74,7 @@ export function openSession(args: {
       persistState: false,
       // The journal lives in the root directory itself (planning never opens it).
       journal: { home: new DirectoryHome(Root.open(args.root).dir) },
+      accounts: args.accounts,
     },
     close: () => rmSync(runDir, { recursive: true, force: true }),
   };

@@ -19,6 +19,10 @@ export interface PlanEntry {
   detail?: string;
 }
 
+/** How the files stage writes accounts: natively (default) or by running shadow's tools. */
+export const ACCOUNTS_MODES = ["native", "tools"] as const;
+export type AccountsMode = (typeof ACCOUNTS_MODES)[number];
+
 /** What every stage gets from the engine. */
 export interface StageContext {
   /** The rendered, validated config (merge/replace resolved). */
@@ -42,6 +46,8 @@ export interface StageContext {
    * each operation it completes. None for plan and the fetch stages (see journalOf()).
    */
   journal?: StageJournal;
+  /** How accounts are written (default "native"). */
+  accounts?: AccountsMode;
 }
 
 /** Files shared between one-stage-per-call runs. */

@@ -322,6 +322,15 @@ export class Root {
     rmSync(host, { recursive: true, force: true });
   }
 
+  /** Renames a node inside the root (neither last component followed), replacing what is at `to`. */
+  rename(from: string, to: string): void {
+    const a = this.resolve(from);
+    const b = this.resolve(to);
+    this.forget(a);
+    this.forget(b);
+    renameSync(a, b);
+  }
+
   /** Removes one non-directory node at path (not following it). */
   unlink(path: string): void {
     const host = this.resolve(path);
