@@ -10,7 +10,8 @@
 // both are one journaled operation (files_accounts_journal.ts): a resumed run skips the
 // transaction when the databases are still what it wrote, and otherwise takes back what the
 // interrupted one left and runs it again.
-import { lstatSync } from "node:fs";
+import { closeSync, constants as fsc, lstatSync, openSync } from "node:fs";
+import { syncfs } from "../system/libc.ts";
 import type { Passwd, User } from "../config/types.ts";
 import type { PlanEntry, StageContext } from "../executor/stage.ts";
 import { FsTransaction } from "../system/fs_transaction.ts";
@@ -208,9 +209,13 @@ async function applyNative(ctx: StageContext, root: Root, passwd: Passwd, journa
 
 /** syncfs(2) of the root's filesystem. */
 async function syncRoot(ctx: StageContext, root: Root): Promise<void> {
-  await ctx.log.op(`flushing the homes to disk`, async () => {
-    const r = await ctx.system.run("sync", ["-f", root.dir]);
-    if (r.code !== 0) throw new Error(`sync -f exited ${r.code}: ${r.stderr.trim()}`);
+  await ctx.log.op(`flushing the homes to disk`, () => {
+    const fd = openSync(root.dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+    try {
+      syncfs(fd, root.dir);
+    } finally {
+      closeSync(fd);
+    }
   });
 }
 

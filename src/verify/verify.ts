@@ -23,7 +23,19 @@ import { cleanPath } from "../system/paths.ts";
 import { Root } from "../system/root.ts";
 import type { System } from "../system/system.ts";
 import { dropinPath, MASK_TARGET, PRESET_PATH, unitPath, SYSTEM_UNITS_DIR } from "../units/plan.ts";
-import { findGroup, findUser, parseUserDb, type UserDb } from "../users/db.ts";
+import { findGroup as findGroupBytes, findUser as findUserBytes, parseUserDb, type UserDb } from "../users/db.ts";
+import { fromBytes, toBytes } from "../users/cnum.ts";
+
+// The account databases are read as bytes (latin1 strings, as users/db.ts models them); the
+// config's names and paths are UTF-8 and compared in that form.
+const findUser = (db: UserDb, name: string) => {
+  const u = findUserBytes(db, toBytes(name));
+  return u && { ...u, gecos: fromBytes(u.gecos), home: fromBytes(u.home), shell: fromBytes(u.shell) };
+};
+const findGroup = (db: UserDb, name: string) => {
+  const g = findGroupBytes(db, toBytes(name));
+  return g && { ...g, members: g.members.map(fromBytes) };
+};
 import { authorizedKeysPath } from "../users/plan.ts";
 
 /** What was compared. */
@@ -95,7 +107,8 @@ class Checker {
     readonly opts: VerifyOptions,
   ) {
     const text = (p: string) => this.read(p)?.toString("utf8") ?? null;
-    this.db = parseUserDb(text("/etc/passwd"), text("/etc/group"));
+    const bytes = (p: string) => this.read(p)?.toString("latin1") ?? null;
+    this.db = parseUserDb(bytes("/etc/passwd"), bytes("/etc/group"));
     const hashes = (t: string | null) => new Map((t ?? "").split("\n").filter((l) => l.includes(":")).map((l) => [l.split(":")[0]!, l.split(":")[1] ?? ""] as const));
     this.shadow = hashes(text("/etc/shadow"));
     this.gshadow = hashes(text("/etc/gshadow"));

@@ -4,7 +4,7 @@
 // or temp file left; and the runs it must refuse (another config, a damaged journal, a disk
 // changed since) refuse without changing anything. Needs root and loop devices.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnCollect } from "../../src/system/real.ts";
@@ -46,9 +46,9 @@ function lastRecord(t: Target): string {
 }
 
 /** Runs apply to the end after a reboot and checks the result against the uninterrupted run. */
-async function expectResumedLikeReference(t: Target, what: string): Promise<void> {
+async function expectResumedLikeReference(t: Target, what: string, args: string[] = []): Promise<void> {
   await reboot(t);
-  const again = await runApply(t);
+  const again = await runApply(t, { args });
   expect(again.code, `${what}: the run after the interruption failed:\n${again.stderr.slice(-4000)}`).toBe(0);
   expect(existsSync(join(t.root, JOURNAL)), `${what}: journal left behind`).toBe(false);
   expect(await snapshot(t), what).toEqual(reference);
@@ -121,19 +121,41 @@ describe("apply interrupted and run again", () => {
     ["groupadd", "app"],
     ["useradd", "core"],
     ["useradd", "deploy"],
-  ])("killed inside the accounts transaction, right after %s %s, it takes the additions back and resumes", async (tool, name) => {
+  ])("--accounts=tools: killed inside the accounts transaction, right after %s %s, it takes the additions back and resumes", async (tool, name) => {
     // The tool really runs, then the wrapper kills apply's whole process group: the
     // transaction is begun but not recorded as applied.
     const t = await makeTarget(base, `${tool}-${name}`);
+    const tools = ["--accounts=tools"];
     try {
       const wrapper = join(t.dir, `${tool}-then-kill`);
       writeFileSync(wrapper, `#!/bin/sh\n${tool} "$@"; rc=$?\nfor a; do last=$a; done\n[ "$last" = "${name}" ] && kill -KILL 0\nexit $rc\n`, { mode: 0o755 });
-      const first = await runApply(t, { env: { [`NEXUS_CMD_${tool.toUpperCase()}`]: wrapper } });
+      const first = await runApply(t, { env: { [`NEXUS_CMD_${tool.toUpperCase()}`]: wrapper }, args: tools });
       expect(first.signal, first.stderr).toBe("SIGKILL");
       expect(records(t).filter((r) => r.key === "accounts").map((r) => r.t)).toEqual(["intent"]);
       expect(readFileSync(join(t.root, "etc/group"), "utf8")).toContain(`${tool === "groupadd" ? name : "app"}:x:`);
-      await expectResumedLikeReference(t, `killed after ${tool} ${name}`);
-      outcomes.push(`killed inside the accounts transaction after ${tool} ${name}: taken back, resumed, same result`);
+      // The tools leave the tree the native way leaves (the account conformance cases check it).
+      await expectResumedLikeReference(t, `killed after ${tool} ${name}`, tools);
+      outcomes.push(`--accounts=tools, killed inside the accounts transaction after ${tool} ${name}: taken back, resumed, same result`);
+    } finally {
+      await destroyTarget(t);
+    }
+  }, 120_000);
+
+  test.each([
+    ["ops", "its home operations (homes made, keys written), before any database"],
+    ["commit", "the first database renamed into place"],
+  ])("native accounts killed inside the transaction (%s: after %s): taken back, resumed", async (at, what) => {
+    const t = await makeTarget(base, `native-${at}`);
+    try {
+      const first = await runApply(t, { env: { NEXUS_TEST_CRASH_ACCOUNTS: at } });
+      expect(first.signal, first.stderr).toBe("SIGKILL");
+      expect(records(t).filter((r) => r.key === "accounts").map((r) => r.t)).toEqual(["intent"]);
+      // The homes were made; inside the commit, the databases not renamed yet are still staged.
+      expect(existsSync(join(t.root, "home/core"))).toBe(true);
+      const staged = readdirSync(join(t.root, "etc")).filter((n) => n.includes(".nexus-staged-"));
+      expect(staged.length > 0).toBe(at === "commit");
+      await expectResumedLikeReference(t, `native accounts killed after ${what}`);
+      outcomes.push(`native accounts killed after ${what}: taken back, resumed, same result`);
     } finally {
       await destroyTarget(t);
     }

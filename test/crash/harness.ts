@@ -120,11 +120,11 @@ export interface ApplyRun {
  * Runs `nexus-init apply` on a target in a process group of its own; `killAfterMs` kills the
  * whole group (apply and any tool it runs) after that long, as a power cut would stop them.
  */
-export async function runApply(t: Target, opts: { env?: Record<string, string>; killAfterMs?: number; config?: string } = {}): Promise<ApplyRun> {
+export async function runApply(t: Target, opts: { env?: Record<string, string>; killAfterMs?: number; config?: string; args?: string[] } = {}): Promise<ApplyRun> {
   const t0 = performance.now();
   // setsid execs in place (a child of this process leads no group) and makes apply the leader
   // of a new process group: the group's id is its pid.
-  const p = Bun.spawn(["setsid", process.execPath, MAIN, "apply", "--root", t.root, opts.config ?? t.configFile], {
+  const p = Bun.spawn(["setsid", process.execPath, MAIN, "apply", "--root", t.root, ...(opts.args ?? []), opts.config ?? t.configFile], {
     stdout: "ignore",
     stderr: "pipe",
     env: { ...process.env, NEXUS_DEVICE_TIMEOUT_MS: "10000", ...opts.env },
