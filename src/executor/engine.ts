@@ -211,6 +211,8 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
       opts.hooks?.after?.(rec);
     } catch (e) {
       const error = errorText(e);
+      // A refusal (an interrupted run that must not be resumed) changes nothing more, not even the report.
+      if (e instanceof JournalRefusal) run.refused = true;
       const rec: StageRecord = { name, ok: false, ms: performance.now() - t0, startedAt: new Date(startedAt).toISOString(), error };
       records.push(rec);
       result.stages.push(rec);
@@ -227,7 +229,7 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
     // reported by the stages that run with the root mounted.
     const finishes = result.ok && name === names[names.length - 1] && (name === LAST_STAGE || !opts.persistState);
     const failedHere = !result.ok && result.failedStage === name && (name === "files" || name === LAST_STAGE);
-    if (opts.report !== false && (finishes || failedHere)) await writeRunReport(run, result);
+    if (opts.report !== false && (finishes || (failedHere && !run.refused))) await writeRunReport(run, result);
     if (finishes && result.ok) await completeJournal(run, result);
     if (opts.persistState) saveState(opts.paths.state, run.state);
   }

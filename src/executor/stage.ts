@@ -6,7 +6,7 @@ import type { ResourceFetcher } from "../resource/types.ts";
 import type { System } from "../system/system.ts";
 import type { StageName } from "./names.ts";
 import type { StageState } from "./state.ts";
-import type { StageJournal } from "./journal.ts";
+import { JournalRefusal, type StageJournal } from "./journal.ts";
 
 /** One line of a plan: what a stage would do, touching nothing. */
 export interface PlanEntry {
@@ -72,6 +72,8 @@ export async function step<T>(what: string, fn: () => Promise<T> | T): Promise<T
   try {
     return await fn();
   } catch (e) {
+    // A refusal to resume speaks for itself (it names what does not match and how to recover).
+    if (e instanceof JournalRefusal) throw e;
     throw new Error(`Cannot ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }

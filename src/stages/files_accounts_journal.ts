@@ -94,7 +94,7 @@ export function nativeIntent(root: Root, plan: AccountPlan): Record<string, unkn
     else if (o.op === "remove-home" || o.op === "remove-mailbox") paths.removed.push(fromBytes(o.path));
     else if (o.op === "write-keys") paths.keys.push(fromBytes(o.path));
   }
-  return { before, after, ...paths };
+  return { way: "native", before, after, ...paths };
 }
 
 /** Deletes what the transaction set aside for after its commit (replaced databases, removed homes, replaced keys). */
@@ -153,8 +153,23 @@ export async function settleNative(ctx: StageContext, root: Root, intent: Record
   return "taken back";
 }
 
-/** The journal key of the accounts transaction, and its record. */
-export function accountsRecord(journal: StageJournal) {
+/** How the accounts are written (`--accounts`); recorded in the transaction's intent. */
+export type AccountsWay = "native" | "tools";
+
+/**
+ * The journal key of the accounts transaction and its record; refuses to resume a transaction
+ * the interrupted run began, and did not finish, the other way (what it recorded is not what
+ * this way takes back).
+ */
+export function accountsRecord(journal: StageJournal, way: AccountsWay) {
   const key = opKey.accounts();
-  return { key, rec: journal.recorded(key) };
+  const rec = journal.recorded(key);
+  const began = rec?.intent?.way;
+  if (rec && !rec.done && began !== undefined && began !== way) {
+    throw new JournalRefusal(
+      `the interrupted run wrote the accounts with --accounts=${String(began)}, this one would with --accounts=${way}`,
+      `run again with --accounts=${String(began)}`,
+    );
+  }
+  return { key, rec };
 }

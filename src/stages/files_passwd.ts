@@ -155,7 +155,7 @@ function timesOf(root: Root, path: string): { atime: number; mtime: number } | u
  * looked up afterwards (the databases as written, without reading them again).
  */
 async function applyNative(ctx: StageContext, root: Root, passwd: Passwd, journal: StageJournal): Promise<UserLookup> {
-  const { key, rec } = accountsRecord(journal);
+  const { key, rec } = accountsRecord(journal, "native");
   if (rec?.intent && !rec.done && (await settleNative(ctx, root, rec.intent)) === "applied") {
     await journal.done(key, { databases: databaseSums(root) }, { durable: true });
     return new UserDbCache(root);
@@ -302,6 +302,7 @@ function toolsIntent(root: Root, db: UserDb, passwd: Passwd): Record<string, unk
       return { user: u.name ?? "", home, existed: root.lstat(home) !== null };
     });
   return {
+    way: "tools",
     users: [...names].filter((n) => findUser(db, toBytes(n))).sort(),
     groups: [...names].filter((n) => findGroup(db, toBytes(n))).sort(),
     homes,
@@ -360,7 +361,7 @@ function adoptNotatedDirectories(ctx: StageContext, root: Root, users: UserDbCac
  */
 async function applyWithTools(ctx: StageContext, root: Root, passwd: Passwd, journal: StageJournal): Promise<UserLookup> {
   const users = new UserDbCache(root);
-  const { key, rec } = accountsRecord(journal);
+  const { key, rec } = accountsRecord(journal, "tools");
   if (rec?.done && databasesMatch(root, rec.result?.databases)) {
     ctx.log.info("accounts: the transaction was applied by the interrupted run and the databases are still so");
   } else {
@@ -406,6 +407,8 @@ async function runTools(ctx: StageContext, root: Root, users: UserDbCache, passw
 export async function applyPasswd(ctx: StageContext, root: Root, passwd: Passwd | null | undefined): Promise<UserLookup> {
   if (!passwd || !hasAccounts(passwd)) return new UserDbCache(root);
   const journal = journalOf(ctx);
+  // A transaction begun the other way is refused before anything changes.
+  accountsRecord(journal, ctx.accounts === "tools" ? "tools" : "native");
   if (journal.resuming) removeStaleAccountLocks(ctx, root);
   return ctx.accounts === "tools" ? applyWithTools(ctx, root, passwd, journal) : applyNative(ctx, root, passwd, journal);
 }

@@ -200,6 +200,24 @@ describe("apply refusing to resume", () => {
     }
   }, 120_000);
 
+  test("an accounts transaction begun natively, resumed with --accounts=tools: refused, naming both, and nothing changes", async () => {
+    const t = await makeTarget(base, "other-way");
+    try {
+      expect((await runApply(t, { env: { NEXUS_TEST_CRASH_ACCOUNTS: "ops" } })).signal).toBe("SIGKILL");
+      await reboot(t);
+      // The stages before files resume (checking, changing nothing); the journal records that.
+      const target = () => treeOf(t).filter((l) => !l.startsWith(`/${JOURNAL} `));
+      const tree = target();
+      const r = await runApply(t, { args: ["--accounts=tools"] });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/Cannot resume the interrupted provisioning: the interrupted run wrote the accounts with --accounts=native, this one would with --accounts=tools/);
+      expect(target()).toEqual(tree);
+      await expectResumedLikeReference(t, "the native way after a refused tools run");
+    } finally {
+      await destroyTarget(t);
+    }
+  }, 120_000);
+
   test("a damaged journal: refused, naming the record, and nothing changes", async () => {
     const { t } = await interrupted("damaged", 8);
     try {
