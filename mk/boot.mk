@@ -2,7 +2,7 @@
 # images around dist/nexus-init, the base OS disk image, the QEMU scenarios, `make demo`
 # and the boot benchmark. Included by the top Makefile.
 
-.PHONY: kernel initramfs initramfs-dracut initramfs-ignition bench-boot-deps base-image test-qemu demo bench-boot
+.PHONY: kernel initramfs initramfs-dracut initramfs-ignition bench-boot-deps base-image test-qemu test-qemu-crash demo bench-boot
 
 KERNEL_STAMP   := build/kernel/kver
 INITRAMFS_SRC  := $(shell find initramfs -type f 2>/dev/null) src/system/commands.ts
@@ -29,9 +29,15 @@ base-image: dist/base-os.img
 dist/base-os.img: scripts/build-base-image.sh initramfs/stage-tinyos.sh $(shell find initramfs/tinyos -type f 2>/dev/null)
 	./scripts/build-base-image.sh $@
 
-# Every boot scenario (a–h of issue 6), two machines at a time.
+# Every boot scenario (a–h of issue 6), the examples, and 4 power cuts during the demo's
+# first boot (test/qemu/crash.qemu.ts; the full matrix: make test-qemu-crash), two machines at a time.
 test-qemu: setup initramfs initramfs-dracut base-image dist/demo.ign
-	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./test/qemu/platforms.qemu.ts ./src/stages/disks.qemu.ts ./test/qemu/examples.qemu.ts
+	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./test/qemu/platforms.qemu.ts ./src/stages/disks.qemu.ts ./test/qemu/examples.qemu.ts ./test/qemu/crash.qemu.ts
+
+# The full power-cut matrix by hand: 10 cut points over the demo's first boot (or CRASH_POINTS).
+CRASH_POINTS ?= 10
+test-qemu-crash: setup initramfs base-image dist/demo.ign
+	NEXUS_QEMU_CRASH_POINTS=$(CRASH_POINTS) $(BUN) test --timeout 900000 ./test/qemu/crash.qemu.ts
 
 # make demo [CONFIG=file.ign|file.bu|system.ts] [DISK=out.img]
 CONFIG ?=

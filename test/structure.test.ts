@@ -10,7 +10,7 @@ import { dirname, join, normalize, relative, resolve } from "node:path";
 const SRC = resolve(import.meta.dir, "../src");
 
 /** Rooms that must never import the upper ones. */
-const LOWER = ["log", "system", "config", "resource", "providers", "disks", "units", "users", "butane", "acquire"];
+const LOWER = ["log", "system", "config", "resource", "providers", "disks", "units", "users", "butane", "acquire", "verify"];
 /** Rooms above them: the executor, the stages and the command line. */
 const UPPER = ["executor", "stages", "cli"];
 /** The authoring side (`nexus`): the boot side never imports these. */

@@ -17,6 +17,7 @@ export const NEXUS_COMMANDS = {
   validate: { summary: "Check a config or a program without touching anything", load: () => import("./commands/compiled.ts").then((m) => m.command("validate")) },
   plan: { summary: "Show what apply would do to a root directory, touching nothing", load: () => import("./commands/compiled.ts").then((m) => m.command("plan")) },
   apply: { summary: "Provision a root directory from a config or a program", load: () => import("./commands/compiled.ts").then((m) => m.command("apply")) },
+  verify: { summary: "Report every difference between a provisioned root (and its disks) and a config or a program", load: () => import("./commands/compiled.ts").then((m) => m.command("verify")) },
   schema: { summary: "Print the JSON Schema of a spec version, for editors and CI", load: () => import("./commands/schema.ts") },
   translate: { summary: "Translate a Butane config (YAML) to an Ignition config (JSON)", load: () => import("../cli/translate.ts") },
 } as const satisfies Record<string, Entry>;

@@ -50,7 +50,7 @@ export function parseRootCommand(cmd: string, usage: string, args: string[]): Ro
 /** Reads, parses and validates the config and checks the root; prints what is wrong. */
 export function loadInputs(
   cmd: string,
-  a: RootCommandArgs,
+  a: Omit<RootCommandArgs, "accounts">,
 ): { ok: true; bytes: Uint8Array; config: import("../config/types.ts").Config; issues: Issue[] } | { ok: false; code: number; issues: Issue[] } {
   let bytes: Uint8Array;
   try {

@@ -21,6 +21,7 @@ export const COMMANDS = {
   run: { summary: "Run provisioning stages: one (what the initramfs units call) or all (one process)", load: () => import("./run.ts") },
   translate: { summary: "Translate a Butane config (YAML) to an Ignition config (JSON)", load: () => import("./translate.ts") },
   init: { summary: "Translate a Butane config FILE to FILE.ign (config.bu → config.ign)", load: () => import("./init.ts") },
+  verify: { summary: "Report every difference between a provisioned root (and its disks) and a config", load: () => import("./verify.ts") },
 } as const satisfies Record<string, Entry>;
 export type CommandName = keyof typeof COMMANDS;
 

@@ -30,15 +30,23 @@ describe("nexus-init run", () => {
     expect(r.stderr).toMatch(message);
   });
 
-  test("run --stage files reads the cached config, logs with priorities and records its timing", async () => {
+  test("run --stage files reads the cached config, logs with priorities and records its timing; umount ends the run", async () => {
     writeFileSync(join(runDir, "config.json"), JSON.stringify({ ignition: { version: "3.6.0" }, storage: { files: [{ path: "/etc/hostname", contents: { source: "data:,node1" } }] } }));
-    const r = await runCli(["run", "--stage", "files", "--platform", "qemu", "--root", root], { env: { NEXUS_PATH_RUN_DIR: runDir } });
+    writeFileSync(join(dir, "cmdline"), `nexus.root=${join(dir, "no-such-device")}\n`);
+    const env = { NEXUS_PATH_RUN_DIR: runDir, NEXUS_PATH_CMDLINE: join(dir, "cmdline") };
+    const r = await runCli(["run", "--stage", "files", "--platform", "qemu", "--root", root], { env });
     expect(r.code).toBe(0);
     expect(readFileSync(join(root, "etc/hostname"), "utf8")).toBe("node1");
     expect(r.stderr).toMatch(/^<6>files: op\(\d+\): \[started\]  writing file "\/etc\/hostname"$/m);
     const state = JSON.parse(readFileSync(join(runDir, "state.json"), "utf8"));
     expect(state.stages.map((s: { name: string; ok: boolean }) => [s.name, s.ok])).toEqual([["files", true]]);
+    // The root is not mounted and no device matches nexus.root=: the journal waits in the run directory.
+    expect(existsSync(join(runDir, ".nexus-init-journal"))).toBe(true);
+    expect(existsSync(join(root, "etc/.nexus-result.json"))).toBe(false);
+    const u = await runCli(["run", "--stage", "umount", "--platform", "qemu", "--root", root], { env });
+    expect(u.code).toBe(0);
     expect(JSON.parse(readFileSync(join(root, "etc/.nexus-result.json"), "utf8")).configSource).toBe("platform qemu");
+    expect(existsSync(join(runDir, ".nexus-init-journal"))).toBe(false);
   });
 
   test("run --stage files exits 1 at critical priority without a cached config", async () => {
@@ -56,7 +64,9 @@ describe("nexus-init run with several stages (one process)", () => {
   function boot(config: object, opts: { netUpFails?: boolean } = {}) {
     const configFile = join(dir, "user.ign");
     writeFileSync(configFile, JSON.stringify(config));
-    writeFileSync(join(dir, "cmdline"), "");
+    // No device matches the root's spec (the default, LABEL=root, could match a device of the
+    // host): the journal waits in the run directory until the root is mounted.
+    writeFileSync(join(dir, "cmdline"), `nexus.root=${join(dir, "no-such-device")}\n`);
     const calls = join(dir, "calls");
     const script = (name: string, body: string) => {
       const path = join(dir, name);
@@ -99,7 +109,10 @@ describe("nexus-init run with several stages (one process)", () => {
     expect(state.stages.map((s: { name: string }) => s.name)).toEqual(["fetch-offline", "kargs", "disks", "mount", "files", "umount"]);
     const report = JSON.parse(readFileSync(join(root, "etc/.nexus-result.json"), "utf8"));
     expect(report.outcome).toBe("success");
-    expect(report.stages.map((s: { name: string }) => s.name)).toEqual(["fetch-offline", "kargs", "disks", "mount", "files"]);
+    // The report comes after the last stage, the journal of the complete run is gone.
+    expect(report.stages.map((s: { name: string }) => s.name)).toEqual(["fetch-offline", "kargs", "disks", "mount", "files", "umount"]);
+    expect(existsSync(join(root, ".nexus-init-journal"))).toBe(false);
+    expect(existsSync(join(runDir, ".nexus-init-journal"))).toBe(false);
   });
 
   test("run --stage all brings the network up before fetch when fetch-offline needs it", async () => {

@@ -6,6 +6,9 @@ import { Logger, stderrSink } from "../log/logger.ts";
 import { defaultRunPaths } from "../executor/paths.ts";
 import { isStageName, STAGE_NAMES, type StageName } from "../executor/names.ts";
 import { realSystem } from "../system/real.ts";
+import { BootHome, bootRootSpec, DirectoryHome } from "../executor/journal_home.ts";
+import { readKernelArgs } from "../providers/kernel_args.ts";
+import { join } from "node:path";
 import type { AccountsMode } from "../executor/stage.ts";
 
 export const summary = "Run provisioning stages: one (what the initramfs units call) or all (one process)";
@@ -72,14 +75,17 @@ export async function main(args: string[]): Promise<number> {
   const system = realSystem();
   const sink = stderrSink();
   const log = new Logger(sink, { priorities: true });
+  const paths = defaultRunPaths(system.env);
+  const spec = bootRootSpec(await readKernelArgs(system.env));
   const result = await runStages(stages, {
     root,
     platform: values.platform,
     system,
     log,
-    paths: defaultRunPaths(system.env),
+    paths,
     configSource: `platform ${values.platform}`,
     persistState: true,
+    journal: { home: new BootHome(root, spec, system, join(paths.runDir, "journal-home")), copy: new DirectoryHome(paths.runDir) },
     accounts: accounts as AccountsMode,
     hooks: stages.length > 1 ? progressHooks(log, sink.flush, bootSequenceHooks({ system, log, root })) : undefined,
   });

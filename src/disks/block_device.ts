@@ -101,6 +101,16 @@ export function writeDisk(dev: BlockDevice, writes: readonly DiskWrite[]): void 
   }
 }
 
+/** Flushes what was written to a device (by this process or a tool it ran) to stable storage. */
+export function flushDevice(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A partition as the kernel knows it, in logical sectors of the disk. */
 export interface KernelPartition {
   number: number;

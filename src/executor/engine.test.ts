@@ -80,9 +80,12 @@ describe("runStages()", () => {
     expect(existsSync(join(root, "d"))).toBe(true);
     const state = JSON.parse(readFileSync(paths.state, "utf8"));
     expect(state.stages.map((s: { name: string }) => s.name)).toEqual(["fetch", "files"]);
+    // At boot the report comes after the last stage only.
+    expect(existsSync(join(root, RESULT_PATH))).toBe(false);
+    expect((await runStages(["umount"], options({ paths, persistState: true }))).ok).toBe(true);
     const rep = report();
     expect(rep.configSource).toBe("fw_cfg opt/com.coreos/config");
-    expect(rep.stages.map((s: { name: string }) => s.name)).toEqual(["fetch", "files"]);
+    expect(rep.stages.map((s: { name: string }) => s.name)).toEqual(["fetch", "files", "umount"]);
   });
 
   test("runStages() fails clearly when no rendered config is cached", async () => {

@@ -1,8 +1,10 @@
 // The engine: runs the stages it is given, in that order, against a target root. `apply` runs
 // them all in one process; at boot each `run --stage` call runs one, with the rendered config
 // cached by the fetch stages and the state file carried in the run directory between calls. Before a
-// stage acts, its plan is logged; every stage is a logged operation with its duration; after
-// the files stage the result report is written into the root.
+// stage acts, its plan is logged; every stage is a logged operation with its duration. The
+// stages after the fetch stages record their operations in the journal (journal.ts), which
+// this engine opens before the first of them (resuming an interrupted run, or refusing to);
+// after the last stage the result report is written into the root and the journal removed.
 import { NEWEST_STABLE, type Config } from "../config/types.ts";
 import { createFetcher, fetcherForConfig, type FetcherOptions, type ResourceFetcher } from "../resource/index.ts";
 import type { System } from "../system/system.ts";
@@ -14,6 +16,10 @@ import { buildReport, writeReport } from "./report.ts";
 import type { StageName } from "./names.ts";
 import type { AccountsMode, PlanEntry, RunPaths, Stage, StageContext } from "./stage.ts";
 import { emptyState, loadState, saveState, type StageRecord, type StageState } from "./state.ts";
+import { Journal, JournalRefusal, NO_JOURNAL, type StageJournal } from "./journal.ts";
+import type { DirectoryHome, JournalHome } from "./journal_home.ts";
+import { runIdentity } from "./journal_ops.ts";
+import pkg from "../../package.json" with { type: "json" };
 
 /** Stages that produce the rendered config instead of consuming it. */
 export const FETCH_STAGES: readonly StageName[] = ["fetch-offline", "fetch"];
@@ -36,6 +42,8 @@ export interface EngineOptions {
   report?: boolean;
   /** How the stages' fetchers are built (retries, cloud endpoints); fetch-offline's is offline. */
   fetcherOptions?: FetcherOptions;
+  /** Where the journal lives (journal_home.ts); without one, nothing is journaled. */
+  journal?: { home: JournalHome; copy?: DirectoryHome };
   /** How the files stage writes accounts (default "native"). */
   accounts?: AccountsMode;
   /** Called around each stage (`run` with several stages at boot); none by default. */
@@ -89,10 +97,17 @@ function logPlan(log: Logger, name: StageName, plan: readonly PlanEntry[]): void
   for (const p of plan) log.info(`${name}: plan: ${p.action} ${p.target}${p.detail ? ` (${p.detail})` : ""}`);
 }
 
+/** The stage after which a run is complete. */
+const LAST_STAGE: StageName = "umount";
+
 /** Shared setup of runStages and planStages. */
 class Run {
   readonly state: StageState;
   config: Config | undefined;
+  /** The journal, once a stage after the fetch stages opened it. */
+  journal: Journal | null = null;
+  /** Set when the journal refused the run: later stages (umount) run without one. */
+  refused = false;
   private readonly fetchers = new Map<StageName, ResourceFetcher>();
   constructor(readonly opts: EngineOptions) {
     this.state = opts.persistState ? loadState(opts.paths.state) : emptyState();
@@ -108,13 +123,39 @@ class Run {
     return f;
   }
 
+  /**
+   * The journal for a stage after the fetch stages: opened (and checked against the config)
+   * for the first of them; a JournalRefusal when an interrupted run must not be resumed.
+   */
+  private async journalFor(name: StageName, config: Config): Promise<StageJournal> {
+    const where = this.opts.journal;
+    if (!where || this.refused || FETCH_STAGES.includes(name)) return NO_JOURNAL;
+    if (!this.journal) {
+      try {
+        this.journal = await Journal.open({
+          ...where,
+          identity: runIdentity(config, pkg.version),
+          env: this.opts.system.env,
+          now: () => this.opts.system.now(),
+          note: (line) => this.opts.log.log("notice", line),
+        });
+      } catch (e) {
+        if (e instanceof JournalRefusal) this.refused = true;
+        throw e;
+      }
+    }
+    return this.journal.forStage(name);
+  }
+
   /** The context for one stage; loads the cached config for stages after the fetch stages. */
   async context(stage: Stage): Promise<StageContext> {
     const isFetch = FETCH_STAGES.includes(stage.name);
     if (!isFetch && !this.config) this.config = loadCachedConfig(this.opts.paths.config);
     const config = this.config ?? emptyConfig();
     const fetcher = isFetch ? this.fetcher(stage.name) : await fetcherForConfig(this.fetcher(stage.name), config);
+    const journal = await this.journalFor(stage.name, config);
     return {
+      journal,
       config,
       root: this.opts.root,
       system: this.opts.system,
@@ -175,6 +216,8 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
       opts.hooks?.after?.(rec);
     } catch (e) {
       const error = errorText(e);
+      // A refusal (an interrupted run that must not be resumed) changes nothing more, not even the report.
+      if (e instanceof JournalRefusal) run.refused = true;
       const rec: StageRecord = { name, ok: false, ms: performance.now() - t0, startedAt: new Date(startedAt).toISOString(), error };
       records.push(rec);
       result.stages.push(rec);
@@ -188,10 +231,54 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
     }
     const failed = result.stages.at(-1);
     await reportStageStatus({ platform: opts.platform, system: opts.system, log, fetcher: run.fetcher(name) }, name, failed?.ok === false ? (failed.error ?? "failed") : null);
-    if (name === "files" && opts.report !== false) await reportAfterFiles(run, result);
+    await flushJournal(run, result, name);
+    // The report (and the end of the journal) come after the last stage only; a failure is
+    // reported by the stages that run with the root mounted.
+    const finishes = result.ok && name === names[names.length - 1] && (name === LAST_STAGE || !opts.persistState);
+    const failedHere = !result.ok && result.failedStage === name && (name === "files" || name === LAST_STAGE);
+    if (opts.report !== false && (finishes || (failedHere && !run.refused))) await writeRunReport(run, result);
+    if (finishes && result.ok) await completeJournal(run, result);
     if (opts.persistState) saveState(opts.paths.state, run.state);
   }
   return result;
+}
+
+/** Makes what a stage journaled durable; a journal that cannot be written fails the stage. */
+async function flushJournal(run: Run, result: EngineResult, name: StageName): Promise<void> {
+  try {
+    await run.journal?.flush();
+  } catch (e) {
+    failRun(run, result, name, `Cannot write the journal: ${errorText(e)}`);
+  }
+}
+
+/**
+ * Ends the journal of a complete run: first everything the run wrote into the root's
+ * filesystem (the result report included) is made durable — the files were not fsync'd one by
+ * one, and a power cut must not find the journal gone while their data is not on disk yet
+ * (delayed allocation would leave empty files) — then the journal is removed.
+ */
+async function completeJournal(run: Run, result: EngineResult): Promise<void> {
+  if (!run.journal) return;
+  try {
+    await run.opts.log.op(`flushing the provisioned root "${run.opts.root}" to disk`, async () => {
+      const r = await run.opts.system.run("sync", ["-f", run.opts.root]);
+      if (r.code !== 0) throw new Error(`sync -f exited ${r.code}: ${r.stderr.trim()}`);
+    });
+    await run.journal.complete();
+  } catch (e) {
+    failRun(run, result, LAST_STAGE, `Cannot remove the journal of the finished run: ${errorText(e)}`);
+  }
+}
+
+/** Marks the run failed in a stage (if it had not failed yet) and logs why. */
+function failRun(run: Run, result: EngineResult, name: StageName, error: string): void {
+  if (result.ok) {
+    result.ok = false;
+    result.failedStage = name;
+    result.error = error;
+  }
+  run.opts.log.crit(`${name}: ${error}`);
 }
 
 /** The user config's source as the fetch stages recorded it in the state, if they did. */
@@ -199,8 +286,8 @@ function configSourceOf(state: StageState): string | undefined {
   return state.fetched.find((f) => f.kind === "user" && !f.referenced)?.source;
 }
 
-/** Writes the result report after the files stage; a report that cannot be written fails it. */
-async function reportAfterFiles(run: Run, result: EngineResult): Promise<void> {
+/** Writes the result report; a report that cannot be written fails the run. */
+async function writeRunReport(run: Run, result: EngineResult): Promise<void> {
   const { opts } = run;
   const report = buildReport({
     now: opts.system.now(),
@@ -214,12 +301,7 @@ async function reportAfterFiles(run: Run, result: EngineResult): Promise<void> {
   try {
     await opts.log.op(`writing result report "/etc/.nexus-result.json"`, () => writeReport(opts.root, report));
   } catch (e) {
-    if (result.ok) {
-      result.ok = false;
-      result.failedStage = "files";
-      result.error = errorText(e);
-    }
-    opts.log.crit(`files: cannot write the result report: ${errorText(e)}`);
+    failRun(run, result, result.failedStage ?? LAST_STAGE, `cannot write the result report: ${errorText(e)}`);
   }
 }
 
@@ -228,7 +310,7 @@ async function reportAfterFiles(run: Run, result: EngineResult): Promise<void> {
  * config sources and write the private run directory) so later plans see the rendered config.
  */
 export async function planStages(names: readonly StageName[], opts: EngineOptions): Promise<{ ok: boolean; plan: PlanEntry[]; error?: string }> {
-  const run = new Run(opts);
+  const run = new Run({ ...opts, journal: undefined });
   const plan: PlanEntry[] = [];
   try {
     for (const name of names) {

@@ -11,6 +11,8 @@ import type { EngineOptions } from "./engine.ts";
 import type { Logger } from "../log/logger.ts";
 import type { AccountsMode } from "./stage.ts";
 import { runPathsIn } from "./paths.ts";
+import { DirectoryHome } from "./journal_home.ts";
+import { Root } from "../system/root.ts";
 
 /** The platform apply and plan use: the config comes from a file. */
 export const APPLY_PLATFORM = "file";
@@ -70,6 +72,8 @@ export function openSession(args: {
       config: args.config,
       configSource: source,
       persistState: false,
+      // The journal lives in the root directory itself (planning never opens it).
+      journal: { home: new DirectoryHome(Root.open(args.root).dir) },
       accounts: args.accounts,
     },
     close: () => rmSync(runDir, { recursive: true, force: true }),

@@ -6,6 +6,7 @@ import type { ResourceFetcher } from "../resource/types.ts";
 import type { System } from "../system/system.ts";
 import type { StageName } from "./names.ts";
 import type { StageState } from "./state.ts";
+import { JournalRefusal, type StageJournal } from "./journal.ts";
 
 /** One line of a plan: what a stage would do, touching nothing. */
 export interface PlanEntry {
@@ -40,6 +41,11 @@ export interface StageContext {
    * /run/nexus; `apply` and `plan` use a private temporary directory). See executor/paths.ts.
    */
   paths?: RunPaths;
+  /**
+   * The run's journal (journal.ts): what an interrupted run did, and where this one records
+   * each operation it completes. None for plan and the fetch stages (see journalOf()).
+   */
+  journal?: StageJournal;
   /** How accounts are written (default "native"). */
   accounts?: AccountsMode;
 }
@@ -66,6 +72,8 @@ export async function step<T>(what: string, fn: () => Promise<T> | T): Promise<T
   try {
     return await fn();
   } catch (e) {
+    // A refusal to resume speaks for itself (it names what does not match and how to recover).
+    if (e instanceof JournalRefusal) throw e;
     throw new Error(`Cannot ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }

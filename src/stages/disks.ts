@@ -8,6 +8,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { isBlockDeviceFilesystem, type Config, type Disk, type Filesystem, type Luks } from "../config/types.ts";
 import {
+  flushDevice,
   inspectBlockDevice,
   readDeviceUsage,
   readDiskTable,
@@ -40,6 +41,9 @@ import {
 import { describeTable, formatPartitionPath, planPartitions, type PartitionPlan } from "../disks/partitions.ts";
 import { buildMdadmCreate, formatRaidPath } from "../disks/raid.ts";
 import { step, type PlanEntry, type Stage, type StageContext } from "../executor/stage.ts";
+import { journalOf, type StageJournal } from "../executor/journal.ts";
+import { opKey } from "../executor/journal_ops.ts";
+import { describeFilesystemChange, describeTableChange, readTableFingerprint, refuseChangedDisks, type TableFingerprint } from "./disks_journal.ts";
 import { pollUntil } from "../system/poll.ts";
 import { check, type CommandResult } from "../system/system.ts";
 
@@ -139,7 +143,7 @@ function kernelMismatch(dev: BlockDevice, after: GptTable | null, keep: readonly
  * compares the kernel's partitions with the table again and tells partx only what still
  * differs, until nothing does (Ignition PR 2234 lets partx fail and checks afterwards).
  */
-async function syncKernel(ctx: StageContext, dev: BlockDevice, plan: PartitionPlan, active: readonly number[]): Promise<void> {
+async function syncKernel(ctx: StageContext, dev: BlockDevice, plan: Pick<PartitionPlan, "writesTable" | "wipeTable" | "after">, active: readonly number[]): Promise<void> {
   const wrote = plan.writesTable || plan.wipeTable;
   // Closing the disk after writing makes udevd reread it (or synthesize change events)
   // asynchronously: let that happen first, as Ignition waits for udev, so it does not undo
@@ -197,24 +201,76 @@ async function createPartitions(ctx: StageContext): Promise<void> {
   const disks = ctx.config.storage?.disks ?? [];
   if (disks.length === 0) return;
   const resolved = await waitFor(ctx, "disk", disks.map((d) => d.device ?? ""));
+  const journal = journalOf(ctx);
+  const recorded = (d: Disk) => journal.recorded(opKey.disk(d.device ?? ""));
+  refuseChangedDisks(
+    disks.flatMap((d) => {
+      const rec = recorded(d);
+      if (!rec?.done) return [];
+      const change = describeTableChange(rec.result!.table as TableFingerprint, readTableFingerprint(resolved.get(d.device ?? "")!));
+      return change ? [`the partition table of "${d.device}": ${change}`] : [];
+    }),
+  );
   for (const disk of disks) {
     const device = resolved.get(disk.device ?? "")!;
+    if (recorded(disk)?.done) {
+      // Its table is the one the interrupted run wrote (planning it again could differ: a
+      // wipe, partitions numbered 0): only the kernel is told about it.
+      ctx.log.info(`"${disk.device}": partitioned by the interrupted run, and its table is as it left it`);
+      const dev = inspectBlockDevice(device);
+      const table = readDiskTable(dev);
+      if (dev.isBlock) {
+        const after = table.kind === "gpt" ? table.table : null;
+        await ctx.log.op(`updating the kernel's partitions of "${dev.path}"`, () =>
+          syncKernel(ctx, dev, { after, writesTable: false, wipeTable: false }, readDeviceUsage(dev).activePartitions),
+        );
+      }
+      continue;
+    }
     await ctx.log.op(`partitioning "${disk.device}"`, () => partitionDisk(ctx, device, disk));
+    await journal.done(opKey.disk(disk.device ?? ""), { table: readTableFingerprint(device) }, { durable: true });
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // RAID
 
+/** The UUID of an assembled array, or "" when it is not there. */
+async function raidUuid(ctx: StageContext, path: string): Promise<string> {
+  const r = await ctx.system.run("mdadm", ["--detail", "--export", path]);
+  return r.code === 0 ? (/^MD_UUID=(.*)$/m.exec(r.stdout)?.[1]?.trim() ?? "") : "";
+}
+
 async function createRaids(ctx: StageContext): Promise<void> {
   const arrays = ctx.config.storage?.raid ?? [];
   if (arrays.length === 0) return;
   const resolved = await waitFor(ctx, "RAID member", arrays.flatMap((a) => a.devices ?? []));
+  const journal = journalOf(ctx);
+  const problems: string[] = [];
   for (const raid of arrays) {
+    const rec = journal.recorded(opKey.raid(raid.name ?? ""));
+    if (!rec?.done) continue;
+    const path = formatRaidPath(raid.name ?? "");
+    // At boot udev assembles arrays it finds; elsewhere the array may need assembling.
+    if ((await raidUuid(ctx, path)) === "") {
+      await ctx.system.run("mdadm", ["--assemble", path, ...(raid.devices ?? []).map((d) => resolved.get(d)!)]);
+    }
+    const uuid = await raidUuid(ctx, path);
+    if (uuid !== rec.result?.uuid) problems.push(`RAID array "${raid.name}": ${uuid === "" ? "it cannot be assembled" : `its UUID is ${uuid}, the journal has ${String(rec.result?.uuid)}`}`);
+  }
+  refuseChangedDisks(problems);
+  for (const raid of arrays) {
+    const key = opKey.raid(raid.name ?? "");
+    if (journal.recorded(key)?.done) {
+      ctx.log.info(`RAID array "${raid.name}": created by the interrupted run, and still there`);
+      continue;
+    }
     const cmd = buildMdadmCreate(raid, (raid.devices ?? []).map((d) => resolved.get(d)!));
     if (cmd instanceof Error) throw cmd;
     await runLogged(ctx, `creating RAID array "${raid.name}"`, cmd);
     await waitFor(ctx, "RAID", [formatRaidPath(raid.name ?? "")]);
+    flushDevice(formatRaidPath(raid.name ?? ""));
+    await journal.done(key, { uuid: await raidUuid(ctx, formatRaidPath(raid.name ?? "")) }, { durable: true });
   }
 }
 
@@ -232,10 +288,17 @@ async function isLuks2(ctx: StageContext, device: string): Promise<boolean> {
 async function createOneLuks(ctx: StageContext, luks: Luks, device: string, keyDir: string): Promise<void> {
   const name = luks.name ?? "";
   const keyFile = join(keyDir, name);
+  const journal = journalOf(ctx);
+  const op = opKey.luks(name);
+  const earlier = journal.recorded(op);
   let generated = false;
   if (luks.keyFile?.source) {
     const bytes = await ctx.log.op(`fetching the key file of LUKS volume "${name}"`, () => ctx.fetcher.fetchBytes(luks.keyFile!));
     writeFileSync(keyFile, bytes, { mode: 0o400 });
+  } else if (typeof earlier?.intent?.key === "string") {
+    // The interrupted run's volume opens with the key it generated.
+    writeFileSync(keyFile, Buffer.from(earlier.intent.key, "base64"), { mode: 0o400 });
+    generated = true;
   } else {
     const raw = new Uint8Array(4096);
     crypto.getRandomValues(raw);
@@ -254,7 +317,19 @@ async function createOneLuks(ctx: StageContext, luks: Luks, device: string, keyD
   }
 
   let reused = false;
-  if (luks.wipeVolume !== true) {
+  if (earlier?.done) {
+    // Made by the interrupted run (createLuks checked its UUID): open it again if needed.
+    if (!existsSync(formatMapperPath(name))) {
+      const viaClevis = hasClevis(luks.clevis) && (earlier.result?.clevis === true || !generated);
+      await runLogged(ctx, `opening LUKS volume "${name}" made by the interrupted run`, viaClevis ? { cmd: "clevis", args: ["luks", "unlock", "-d", device, "-n", name] } : buildLuksOpen(luks, device, keyFile));
+    }
+    ctx.log.info(`LUKS volume "${name}": made by the interrupted run, and still there`);
+    reused = true;
+  } else if (earlier?.intent) {
+    // Begun by the interrupted run and not finished: made again from scratch.
+    if (existsSync(formatMapperPath(name))) await ctx.system.run("cryptsetup", ["luksClose", name]);
+    await runLogged(ctx, `wiping signatures from "${device}"`, { cmd: "wipefs", args: ["-a", device] });
+  } else if (luks.wipeVolume !== true) {
     if (await isLuks2(ctx, device)) {
       const probe = await probeFilesystem(ctx, device);
       const uuid = (await ctx.system.run("cryptsetup", ["luksUUID", device])).stdout.trim();
@@ -282,7 +357,11 @@ async function createOneLuks(ctx: StageContext, luks: Luks, device: string, keyD
   }
 
   if (!reused) {
-    await runLogged(ctx, `creating LUKS volume "${name}" on "${device}"`, buildLuksFormat(luks, device, keyFile));
+    // The UUID is chosen here (when the config leaves it open) and recorded, with a generated
+    // key, before the volume is made: resuming, a volume with it is this run's own.
+    const made = { ...luks, uuid: luks.uuid ?? (earlier?.intent?.uuid as string | undefined) ?? crypto.randomUUID() };
+    if (!earlier?.intent) await journal.intent(op, { uuid: made.uuid, ...(generated ? { key: record.key } : {}) });
+    await runLogged(ctx, `creating LUKS volume "${name}" on "${device}"`, buildLuksFormat(made, device, keyFile));
     await runLogged(ctx, `opening LUKS volume "${name}"`, buildLuksOpen(luks, device, keyFile));
     if (clevisBinding && luks.clevis) {
       for (const t of luks.clevis.tang ?? []) {
@@ -312,12 +391,35 @@ async function createOneLuks(ctx: StageContext, luks: Luks, device: string, keyD
   if (isUdevRunning()) await waitForUdev(ctx, device);
   ctx.state.luks = [...ctx.state.luks.filter((r) => r.name !== name), record];
   await waitFor(ctx, "LUKS", [formatMapperPath(name)]);
+  if (!earlier?.done) {
+    flushDevice(device);
+    await journal.done(op, { uuid, clevis: hasClevis(luks.clevis) }, { durable: true });
+  }
+}
+
+/** The UUID of the LUKS2 volume on a device, or "" when it holds none. */
+async function luksUuid(ctx: StageContext, device: string): Promise<string> {
+  if ((await ctx.system.run("cryptsetup", ["isLuks", "--type", "luks2", device])).code !== 0) return "";
+  return (await ctx.system.run("cryptsetup", ["luksUUID", device])).stdout.trim();
+}
+
+/** Refuses when a volume the interrupted run made is not on its device any more. */
+async function checkJournaledLuks(ctx: StageContext, journal: StageJournal, volumes: readonly Luks[], resolved: Map<string, string>): Promise<void> {
+  const problems: string[] = [];
+  for (const luks of volumes) {
+    const rec = journal.recorded(opKey.luks(luks.name ?? ""));
+    if (!rec?.done) continue;
+    const uuid = await luksUuid(ctx, resolved.get(luks.device ?? "")!);
+    if (uuid !== rec.result?.uuid) problems.push(`LUKS volume "${luks.name}" on "${luks.device}": ${uuid === "" ? "it is gone" : `its UUID is ${uuid}, the journal has ${String(rec.result?.uuid)}`}`);
+  }
+  refuseChangedDisks(problems);
 }
 
 async function createLuks(ctx: StageContext): Promise<void> {
   const volumes = ctx.config.storage?.luks ?? [];
   if (volumes.length === 0) return;
   const resolved = await waitFor(ctx, "LUKS", volumes.map((l) => l.device ?? ""));
+  await checkJournaledLuks(ctx, journalOf(ctx), volumes, resolved);
   // Key files live in a private directory that is removed whatever happens.
   const keyDir = mkdtempSync(join(tmpdir(), "nexus-luks-"));
   chmodSync(keyDir, 0o700);
@@ -349,34 +451,62 @@ export async function probeFilesystem(ctx: StageContext, device: string): Promis
 
 async function createFilesystem(ctx: StageContext, fs: Filesystem, device: string): Promise<void> {
   if (!fs.format) return;
+  const journal = journalOf(ctx);
+  const op = opKey.filesystem(fs.device ?? "");
+  const earlier = journal.recorded(op);
+  if (earlier?.done) {
+    ctx.log.info(`"${fs.device}": ${earlier.result?.type || "nothing"} made by the interrupted run, and still there`);
+    return;
+  }
   const found = await ctx.log.op(`determining the filesystem type of "${fs.device}"`, () => probeFilesystem(ctx, device));
   ctx.log.info(`found ${found.type || "no filesystem"} at "${fs.device}" with UUID "${found.uuid}" and label "${found.label}"`);
-  const d = planFilesystem(fs, device, found);
+  // One the interrupted run began is its own, half made: made again.
+  const d = planFilesystem(earlier?.intent ? { ...fs, wipeFilesystem: true } : fs, device, found);
   if (!d.ok) throw new Error(d.error);
   ctx.log.info(`"${fs.device}": ${describeFsDecision(fs, d.decision)}`);
-  if (d.decision.action !== "create") return;
-  await runLogged(ctx, `wiping filesystem signatures from "${device}"`, d.decision.wipe);
-  if (d.decision.mkfs) await runLogged(ctx, `creating ${fs.format} filesystem on "${device}"`, d.decision.mkfs);
+  if (d.decision.action === "create") {
+    if (!earlier?.intent) await journal.intent(op);
+    await runLogged(ctx, `wiping filesystem signatures from "${device}"`, d.decision.wipe);
+    if (d.decision.mkfs) await runLogged(ctx, `creating ${fs.format} filesystem on "${device}"`, d.decision.mkfs);
+    flushDevice(device);
+  }
+  const made = d.decision.action === "create" ? await probeFilesystem(ctx, device) : found;
+  await journal.done(op, { type: made.type, uuid: made.uuid }, { durable: d.decision.action === "create" });
+}
+
+/** Refuses when a filesystem the interrupted run made is not on its device any more. */
+async function checkJournaledFilesystems(ctx: StageContext, fss: readonly Filesystem[], resolved: Map<string, string>): Promise<void> {
+  const journal = journalOf(ctx);
+  const problems: string[] = [];
+  for (const fs of fss) {
+    const rec = journal.recorded(opKey.filesystem(fs.device ?? ""));
+    if (!rec?.done || !fs.format) continue;
+    const change = describeFilesystemChange(rec.result ?? {}, await probeFilesystem(ctx, resolved.get(fs.device ?? "")!));
+    if (change) problems.push(`the filesystem on "${fs.device}": ${change}`);
+  }
+  refuseChangedDisks(problems);
 }
 
 async function createFilesystems(ctx: StageContext): Promise<void> {
   const fss = blockFilesystems(ctx.config);
   if (fss.length === 0) return;
   const resolved = await waitFor(ctx, "filesystem", fss.map((f) => f.device ?? ""));
+  await checkJournaledFilesystems(ctx, fss, resolved);
   // Filesystems are created concurrently, as in Ignition; every failure is reported.
   const queue = [...fss];
-  const errors: string[] = [];
+  const errors: unknown[] = [];
   const worker = async () => {
     for (let fs = queue.shift(); fs; fs = queue.shift()) {
       try {
         await createFilesystem(ctx, fs, resolved.get(fs.device ?? "")!);
       } catch (e) {
-        errors.push(e instanceof Error ? e.message : String(e));
+        errors.push(e);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(fss.length, Math.max(1, availableParallelism())) }, worker));
-  if (errors.length > 0) throw new Error(errors.join("; "));
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 0) throw new Error(errors.map((e) => (e instanceof Error ? e.message : String(e))).join("; "));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,16 +6,9 @@ import { step, type PlanEntry, type Stage, type StageContext } from "../executor
 import { Root } from "../system/root.ts";
 import { parseUserDb } from "../users/db.ts";
 import type { UserLookup } from "../users/owners.ts";
-import {
-  applyNode,
-  batchNodes,
-  decideNode,
-  describeNodeOp,
-  orderNodes,
-  planNodeEntry,
-  type NodeApplyContext,
-  type NodeEntry,
-} from "./files_nodes.ts";
+import { batchNodes, decideNode, orderNodes, planNodeEntry, type NodeApplyContext, type NodeEntry } from "./files_nodes.ts";
+import { applyJournaledNode } from "./files_journal.ts";
+import { journalOf } from "../executor/journal.ts";
 import { applyPasswd, hasAccounts, planNative, planWithTools } from "./files_passwd.ts";
 import { applyUnits, planUnitEntries } from "./files_units.ts";
 import { writeLuksTargetFiles } from "./files_luks.ts";
@@ -36,7 +29,7 @@ async function createNodes(ctx: StageContext, root: Root, entries: readonly Node
   };
   const limit = writeConcurrency(ctx.system.env);
   for (const batch of batchNodes(entries)) {
-    await runLimited(batch, limit, (e) => ctx.log.op(describeNodeOp(e), () => applyNode(nctx, e)));
+    await runLimited(batch, limit, (e) => applyJournaledNode(ctx, nctx, e));
   }
 }
 
@@ -78,6 +71,8 @@ export const filesStage: Stage = {
     const fromPlan = planned.get(ctx);
     planned.delete(ctx);
     const root = fromPlan?.root ?? Root.open(ctx.root);
+    // Writes of an interrupted run may have left temp files next to what they were writing.
+    if (journalOf(ctx).resuming) root.sweepStaleTemps();
     const users = await step("create users and groups", () => applyPasswd(ctx, root, ctx.config.passwd));
     const entries =
       fromPlan && !hasAccounts(ctx.config.passwd)

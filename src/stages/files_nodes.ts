@@ -11,6 +11,7 @@
 // link must already point where the config says. New files default to 0644, new directories
 // and every created parent to 0755, owned by root; a kept node keeps its mode and owner unless
 // the config sets them.
+import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
 import { dirname } from "node:path";
 import type { Directory, File, Link, NodeUser, Resource, Storage } from "../config/types.ts";
@@ -33,8 +34,16 @@ export type NodeEntry =
 export type NodeDecision =
   | { action: "create" }
   | { action: "overwrite"; existing: string }
-  | { action: "keep"; existing: string }
+  /** `base`: appends go after the first base bytes (an interrupted append being redone). */
+  | { action: "keep"; existing: string; base?: number }
   | { action: "fail"; reason: string };
+
+/** What a node is once applied: what checking it later needs (sizes and sums, never contents). */
+export type NodeResult =
+  | { kind: "file"; mode: number; uid: number; gid: number; size: number; sha256?: string }
+  | { kind: "directory"; mode: number; uid: number; gid: number }
+  | { kind: "symlink"; target: string; uid: number; gid: number }
+  | { kind: "hardlink"; target: string };
 
 /** Two config nodes that land on the same path after symlinks are resolved. */
 export class NodeConflictError extends Error {
@@ -93,18 +102,19 @@ export function orderNodes(storage: Storage | null | undefined, resolve: (path: 
 
 /**
  * Splits ordered nodes into batches that may be written concurrently: consecutive nodes of the
- * same depth (none can be inside another, and their parents are done), and each hard link on
- * its own, in order, after everything else.
+ * same depth (none can be inside another, and their parents are done), the symlinks of a depth
+ * after its other nodes (a symlink's default owner is its target's, which may be one of them),
+ * and each hard link on its own, in order, after everything else.
  */
 export function batchNodes(entries: readonly NodeEntry[]): NodeEntry[][] {
   const batches: NodeEntry[][] = [];
-  let depth = -1;
+  let current = "";
   for (const e of entries) {
     const hard = e.kind === "link" && e.node.hard === true;
-    const d = pathDepth(e.resolved);
-    if (hard || d !== depth || batches.length === 0) {
+    const group = hard ? "" : `${pathDepth(e.resolved)}:${e.kind === "link" ? "link" : "node"}`;
+    if (hard || group !== current || batches.length === 0) {
       batches.push([e]);
-      depth = hard ? -1 : d;
+      current = group;
     } else {
       batches[batches.length - 1]!.push(e);
     }
@@ -188,7 +198,7 @@ async function fillFrom(ctx: NodeApplyContext, sink: WriteSink, resources: reado
 const octal = (m: number): string => "0" + m.toString(8).padStart(3, "0");
 
 /** Applies one directory node. */
-async function applyDirectory(ctx: NodeApplyContext, e: NodeEntry & { kind: "directory" }, decision: NodeDecision): Promise<void> {
+async function applyDirectory(ctx: NodeApplyContext, e: NodeEntry & { kind: "directory" }, decision: NodeDecision): Promise<NodeResult> {
   const { root } = ctx;
   const d = e.node;
   let existing: Stats | null = null;
@@ -199,10 +209,46 @@ async function applyDirectory(ctx: NodeApplyContext, e: NodeEntry & { kind: "dir
   // Owner first: chown may clear setuid/setgid, which the mode then sets.
   root.lchown(e.path, owner.uid, owner.gid);
   if (d.mode !== null && d.mode !== undefined) root.chmod(e.path, d.mode);
+  return { kind: "directory", ...attrsOf(root, e.path) };
+}
+
+/** A write sink that also hashes what is written; the sum is unknown once a fetch started over. */
+function hashingSink(sink: WriteSink): { sink: WriteSink; sum(): string | undefined } {
+  const hash = createHash("sha256");
+  let exact = true;
+  return {
+    sink: {
+      write(chunk) {
+        hash.update(chunk);
+        sink.write(chunk);
+      },
+      get size() {
+        return sink.size;
+      },
+      truncate(n) {
+        if (n !== sink.size) exact = false;
+        sink.truncate(n);
+      },
+    },
+    sum: () => (exact ? hash.digest("hex") : undefined),
+  };
+}
+
+/** The sha256 of a file in the root (hex), or undefined when it is not there. */
+export function hashRootFile(root: Root, path: string): string | undefined {
+  const data = root.readFile(path);
+  return data ? createHash("sha256").update(data).digest("hex") : undefined;
+}
+
+/** The mode and owner of a node now (not following it), as a result records them. */
+function attrsOf(root: Root, path: string): { mode: number; uid: number; gid: number } {
+  const st = root.lstat(path);
+  if (!st) throw new Error(`Cannot check "${path}": it does not exist after being written`);
+  return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
 }
 
 /** Applies one file node: a single atomic write of base contents plus appends. */
-async function applyFile(ctx: NodeApplyContext, e: NodeEntry & { kind: "file" }, decision: NodeDecision): Promise<void> {
+async function applyFile(ctx: NodeApplyContext, e: NodeEntry & { kind: "file" }, decision: NodeDecision): Promise<NodeResult> {
   const { root } = ctx;
   const f = e.node;
   const kept = decision.action === "keep" ? root.lstat(e.path) : null;
@@ -214,30 +260,40 @@ async function applyFile(ctx: NodeApplyContext, e: NodeEntry & { kind: "file" },
     // Nothing to write: only permissions, as Ignition does for an existing file.
     root.lchown(e.path, owner.uid, owner.gid);
     if (f.mode !== null && f.mode !== undefined) root.chmod(e.path, f.mode);
-    return;
+    return { kind: "file", ...attrsOf(root, e.path), size: root.lstat(e.path)!.size };
   }
+  let sum: () => string | undefined = () => undefined;
+  let size = 0;
   await root.writeFileWithParents(
     e.path,
     { mode, ...owner },
-    async (sink) => {
+    async (raw) => {
+      const hashed = hashingSink(raw);
+      const sink = hashed.sink;
+      sum = hashed.sum;
       if (kept) {
         const old = root.readFile(e.path);
-        if (old) sink.write(old);
+        const base = decision.action === "keep" ? decision.base : undefined;
+        if (old) sink.write(base === undefined ? old : old.subarray(0, base));
       } else if (hasSource(f.contents)) {
         await fillFrom(ctx, sink, [f.contents!]);
       }
       await fillFrom(ctx, sink, appends);
+      size = sink.size;
     },
     { parentMode: DEFAULT_DIRECTORY_MODE, replaceDirectory: decision.action === "overwrite" },
   );
   ctx.users.touched(e.resolved);
+  return { kind: "file", mode: mode & 0o7777, ...owner, size, sha256: sum() ?? hashRootFile(root, e.path) };
 }
 
 /** Applies one link node. */
-async function applyLink(ctx: NodeApplyContext, e: NodeEntry & { kind: "link" }, decision: NodeDecision): Promise<void> {
+async function applyLink(ctx: NodeApplyContext, e: NodeEntry & { kind: "link" }, decision: NodeDecision): Promise<NodeResult> {
   const { root } = ctx;
   const l = e.node;
-  if (decision.action === "keep") return;
+  const result = (): NodeResult =>
+    l.hard === true ? { kind: "hardlink", target: l.target ?? "" } : { kind: "symlink", target: root.readlink(e.path), ...attrsOf(root, e.path) };
+  if (decision.action === "keep") return result();
   if (decision.action === "overwrite") root.removeAll(e.path);
   await root.inDirectory(
     dirname(e.path),
@@ -253,24 +309,24 @@ async function applyLink(ctx: NodeApplyContext, e: NodeEntry & { kind: "link" },
     },
     DEFAULT_DIRECTORY_MODE,
   );
+  return result();
 }
 
-/** Creates one node after deciding from the root's state right now. */
-export async function applyNode(ctx: NodeApplyContext, e: NodeEntry): Promise<NodeDecision> {
-  const decision = decideNode(ctx.root, e);
+/**
+ * Creates one node after deciding from the root's state right now (or as `decided` says: an
+ * interrupted run's operation being redone); returns the decision and what the node is now.
+ */
+export async function applyNode(ctx: NodeApplyContext, e: NodeEntry, decided?: NodeDecision): Promise<{ decision: NodeDecision; result: NodeResult }> {
+  const decision = decided ?? decideNode(ctx.root, e);
   if (decision.action === "fail") throw new Error(`Cannot create ${e.kind} "${e.path}": ${decision.reason}`);
   switch (e.kind) {
     case "directory":
-      await applyDirectory(ctx, e, decision);
-      break;
+      return { decision, result: await applyDirectory(ctx, e, decision) };
     case "file":
-      await applyFile(ctx, e, decision);
-      break;
+      return { decision, result: await applyFile(ctx, e, decision) };
     case "link":
-      await applyLink(ctx, e, decision);
-      break;
+      return { decision, result: await applyLink(ctx, e, decision) };
   }
-  return decision;
 }
 
 /** The operation name logged for a node. */

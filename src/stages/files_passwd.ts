@@ -6,8 +6,12 @@
 //     failure everything done so far is taken back, so no database changes.
 //   tools (`--accounts=tools`): shadow's useradd/usermod/userdel/groupadd/groupmod/groupdel run
 //     with --root, one after another, with the flags current upstream Ignition passes.
-// Both ways hand mount-point directories inside a home to its user and write SSH keys.
-import { lstatSync } from "node:fs";
+// Both ways hand mount-point directories inside a home to its user and write SSH keys, and
+// both are one journaled operation (files_accounts_journal.ts): a resumed run skips the
+// transaction when the databases are still what it wrote, and otherwise takes back what the
+// interrupted one left and runs it again.
+import { closeSync, constants as fsc, lstatSync, openSync } from "node:fs";
+import { syncfs } from "../system/libc.ts";
 import type { Passwd, User } from "../config/types.ts";
 import type { PlanEntry, StageContext } from "../executor/stage.ts";
 import { FsTransaction } from "../system/fs_transaction.ts";
@@ -34,6 +38,10 @@ import {
 } from "../users/plan.ts";
 import type { AccountInputs, DbFile } from "../users/shadow_model.ts";
 import type { NodeInfo, TreeReader } from "../users/tree.ts";
+import { createHash } from "node:crypto";
+import { journalOf, type StageJournal } from "../executor/journal.ts";
+import { opKey } from "../executor/journal_ops.ts";
+import { accountsRecord, databaseSums, databasesMatch, nativeIntent, removeStaleAccountLocks, settleNative } from "./files_accounts_journal.ts";
 
 /** userdel's exit code for "account removed, but not its home directory or mail spool". */
 const USERDEL_HOME_NOT_REMOVED = 12;
@@ -146,7 +154,16 @@ function timesOf(root: Root, path: string): { atime: number; mtime: number } | u
  * The native way: locks, one read, one plan, one transaction. Returns where node owners are
  * looked up afterwards (the databases as written, without reading them again).
  */
-async function applyNative(ctx: StageContext, root: Root, passwd: Passwd): Promise<UserLookup> {
+async function applyNative(ctx: StageContext, root: Root, passwd: Passwd, journal: StageJournal): Promise<UserLookup> {
+  const { key, rec } = accountsRecord(journal, "native");
+  if (rec?.intent && !rec.done && (await settleNative(ctx, root, rec.intent)) === "applied") {
+    await journal.done(key, { databases: databaseSums(root) }, { durable: true });
+    return new UserDbCache(root);
+  }
+  if (rec?.done && databasesMatch(root, rec.result?.databases)) {
+    ctx.log.info("accounts: the transaction was applied by the interrupted run and the databases are still so");
+    return new UserDbCache(root);
+  }
   const locks = await ctx.log.op("locking the account databases", () => AccountLocks.acquire(root, Object.values(DB_PATH)));
   let plan: AccountPlan | null = null;
   let committed = false;
@@ -157,6 +174,7 @@ async function applyNative(ctx: StageContext, root: Root, passwd: Passwd): Promi
     });
     warnAboutHooks(ctx, root, plan);
     for (const w of plan.warnings) ctx.log.warn(fromBytes(w));
+    await journal.intent(key, nativeIntent(root, plan));
     const tx = new FsTransaction(root);
     let done = 0;
     try {
@@ -164,11 +182,15 @@ async function applyNative(ctx: StageContext, root: Root, passwd: Passwd): Promi
         await ctx.log.op(describeOp(o), () => applyOp(tx, o));
         done++;
       }
+      testCrashPoint(ctx, "ops");
+      // The homes are durable before any database names them (a resumed run trusts the
+      // databases: every one as planned means the transaction was applied).
+      if (plan.ops.length > 0 && plan.databases.length > 0) await syncRoot(ctx, root);
       for (const db of plan.databases) {
         if (db.backup) tx.stage({ path: `${db.path}-`, data: Buffer.from(db.backup.text!, "latin1"), mode: db.backup.mode, uid: db.backup.uid, gid: db.backup.gid, times: timesOf(root, db.path) });
         tx.stage({ path: db.path, data: Buffer.from(db.file.text, "latin1"), mode: db.file.mode, uid: db.file.uid, gid: db.file.gid });
       }
-      if (plan.databases.length > 0) await ctx.log.op(`writing ${plan.databases.map((d) => d.path).join(", ")}`, () => tx.commit());
+      if (plan.databases.length > 0) await ctx.log.op(`writing ${plan.databases.map((d) => d.path).join(", ")}`, () => tx.commit(crashInCommit(ctx)));
     } catch (e) {
       const problems = tx.rollback();
       const left = problems.length === 0 ? "every account database and home is as it was" : `these could not be taken back: ${problems.join("; ")}`;
@@ -180,8 +202,36 @@ async function applyNative(ctx: StageContext, root: Root, passwd: Passwd): Promi
     // A /etc/.pwd.lock this run created stays only when the tools would have left one too.
     locks.release(!(committed && plan?.locks));
   }
+  await journal.done(key, { databases: databaseSums(root) });
   const owners: UserDb = plan.owners;
   return { get: () => owners, touched: () => {} };
+}
+
+/** syncfs(2) of the root's filesystem. */
+async function syncRoot(ctx: StageContext, root: Root): Promise<void> {
+  await ctx.log.op(`flushing the homes to disk`, () => {
+    const fd = openSync(root.dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+    try {
+      syncfs(fd, root.dir);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+/**
+ * Test-only fault point NEXUS_TEST_CRASH_ACCOUNTS: "ops" kills the process once the native
+ * transaction's home operations are done, "commit" once its first database is renamed into place.
+ */
+function testCrashPoint(ctx: StageContext, at: "ops" | "commit"): void {
+  if (ctx.system.env.NEXUS_TEST_CRASH_ACCOUNTS === at) process.kill(process.pid, "SIGKILL");
+}
+
+function crashInCommit(ctx: StageContext): ((renamed: number) => void) | undefined {
+  if (ctx.system.env.NEXUS_TEST_CRASH_ACCOUNTS !== "commit") return undefined;
+  return (renamed) => {
+    if (renamed === 1) testCrashPoint(ctx, "commit");
+  };
 }
 
 // ------------------------------------------------------------------ tools
@@ -210,19 +260,88 @@ async function runAccountCommand(ctx: StageContext, c: AccountCommand, verb = VE
   });
 }
 
-/** Writes a user's authorized keys as the user owns them: dirs 0700, file 0600. */
-async function writeKeys(ctx: StageContext, root: Root, users: UserDbCache, u: User): Promise<void> {
+/** Writes a user's authorized keys as the user owns them: dirs 0700, file 0600 (skipped when the interrupted run did). */
+async function writeKeys(ctx: StageContext, root: Root, users: UserDbCache, u: User, journal: StageJournal): Promise<void> {
   const keys = u.sshAuthorizedKeys ?? [];
   if (keys.length === 0) return;
   const name = u.name ?? "";
+  const entry = findUser(users.get(), toBytes(name));
+  const text = new TextEncoder().encode(authorizedKeysText(keys));
+  const sum = createHash("sha256").update(text).digest("hex");
+  const key = opKey.sshKeys(name);
+  if (entry && journal.recorded(key)?.done) {
+    const path = fromBytes(authorizedKeysPath(entry.home, writesKeysFragment(ctx.system.env)));
+    const st = root.lstat(path);
+    const data = st?.isFile() ? root.readFile(path) : null;
+    if (st && data && (st.mode & 0o7777) === 0o600 && st.uid === entry.uid && st.gid === entry.gid && createHash("sha256").update(data).digest("hex") === sum) {
+      ctx.log.info(`SSH keys of user "${name}": written by the interrupted run and still so`);
+      return;
+    }
+  }
   await ctx.log.op(`adding ssh keys to user "${name}"`, async () => {
-    const entry = findUser(users.get(), toBytes(name));
     if (!entry) throw new Error(`Cannot add SSH keys to user "${name}": no such user in the root's /etc/passwd`);
     const path = fromBytes(authorizedKeysPath(entry.home, writesKeysFragment(ctx.system.env)));
     const owner = { uid: entry.uid, gid: entry.gid };
-    const text = new TextEncoder().encode(authorizedKeysText(keys));
     await root.writeFileWithParents(path, { mode: 0o600, ...owner }, (sink) => sink.write(text), { parentMode: 0o700, parentOwner: owner });
   });
+  await journal.done(key, { sha256: sum });
+}
+
+/**
+ * What the tools' transaction is about to change, recorded before it starts: which of the
+ * config's accounts existed already, and the homes of those it adds (and whether each existed).
+ * Names and paths only, never a password hash.
+ */
+function toolsIntent(root: Root, db: UserDb, passwd: Passwd): Record<string, unknown> {
+  const names = new Set([...(passwd.groups ?? []).map((g) => g.name ?? ""), ...(passwd.users ?? []).map((u) => u.name ?? "")]);
+  const base = homeBase(root);
+  const homes = (passwd.users ?? [])
+    .filter((u) => shouldExist(u) && !findUser(db, toBytes(u.name ?? "")))
+    .map((u) => {
+      const home = u.homeDir || `${base}/${u.name ?? ""}`;
+      return { user: u.name ?? "", home, existed: root.lstat(home) !== null };
+    });
+  return {
+    way: "tools",
+    users: [...names].filter((n) => findUser(db, toBytes(n))).sort(),
+    groups: [...names].filter((n) => findGroup(db, toBytes(n))).sort(),
+    homes,
+  };
+}
+
+/** The base of new users' homes: HOME in the root's /etc/default/useradd, else /home. */
+function homeBase(root: Root): string {
+  const text = root.readFile("/etc/default/useradd")?.toString("utf8") ?? "";
+  const m = /^\s*HOME\s*=\s*"?([^"\s]+)"?\s*$/m.exec(text);
+  return m?.[1]?.startsWith("/") ? m[1] : "/home";
+}
+
+/**
+ * Takes back what a tools transaction the interruption stopped had added — the config's
+ * accounts that did not exist before it (userdel keeping files, then groupdel of groups it
+ * made, a user's own group included) and the homes it created that no mounted filesystem
+ * lives in — so that running the transaction again makes them whole, as one run would.
+ * Changes to accounts that existed before are simply made again (usermod, groupmod).
+ */
+async function takeBackToolsTransaction(ctx: StageContext, root: Root, users: UserDbCache, passwd: Passwd, intent: Record<string, unknown>): Promise<void> {
+  const hadUsers = new Set((intent.users as string[] | undefined) ?? []);
+  const hadGroups = new Set((intent.groups as string[] | undefined) ?? []);
+  for (const u of passwd.users ?? []) {
+    const name = u.name ?? "";
+    if (hadUsers.has(name) || !findUser(users.get(), toBytes(name))) continue;
+    await runAccountCommand(ctx, { cmd: "userdel", args: ["--root", root.dir, name], name }).finally(() => root.forgetAll());
+    users.touched("/etc/passwd");
+  }
+  const groupNames = new Set([...(passwd.groups ?? []).map((g) => g.name ?? ""), ...(passwd.users ?? []).map((u) => u.name ?? "")]);
+  for (const name of groupNames) {
+    if (hadGroups.has(name) || !findGroup(users.get(), toBytes(name))) continue;
+    await runAccountCommand(ctx, { cmd: "groupdel", args: ["--root", root.dir, name], name }).finally(() => root.forgetAll());
+    users.touched("/etc/group");
+  }
+  for (const h of (intent.homes as { user: string; home: string; existed: boolean }[] | undefined) ?? []) {
+    if (h.existed || !root.lstat(h.home) || directoriesWithin(ctx.state.notatedDirectories, h.home).length > 0) continue;
+    await ctx.log.op(`removing the home "${h.home}" the interrupted run began for user "${h.user}"`, () => root.removeAll(h.home));
+  }
 }
 
 /** ModifyHomeDirPermissions: the mount stage's directories inside a home become the user's, 0700. */
@@ -236,9 +355,27 @@ function adoptNotatedDirectories(ctx: StageContext, root: Root, users: UserDbCac
   }
 }
 
-/** The tools way: each group, then each user, as upstream Ignition runs them. */
-async function applyWithTools(ctx: StageContext, root: Root, passwd: Passwd): Promise<UserLookup> {
+/**
+ * The tools way: each group, then each user, as upstream Ignition runs them; one journaled
+ * transaction (the SSH keys are journaled each on its own).
+ */
+async function applyWithTools(ctx: StageContext, root: Root, passwd: Passwd, journal: StageJournal): Promise<UserLookup> {
   const users = new UserDbCache(root);
+  const { key, rec } = accountsRecord(journal, "tools");
+  if (rec?.done && databasesMatch(root, rec.result?.databases)) {
+    ctx.log.info("accounts: the transaction was applied by the interrupted run and the databases are still so");
+  } else {
+    if (rec?.intent && !rec.done) await takeBackToolsTransaction(ctx, root, users, passwd, rec.intent);
+    if (!rec?.intent) await journal.intent(key, toolsIntent(root, users.get(), passwd));
+    await runTools(ctx, root, users, passwd);
+    await journal.done(key, { databases: databaseSums(root) });
+  }
+  for (const u of passwd.users ?? []) if (shouldExist(u)) await writeKeys(ctx, root, users, u, journal);
+  return new UserDbCache(root);
+}
+
+/** The tools' commands: each group, then each user (and its password). */
+async function runTools(ctx: StageContext, root: Root, users: UserDbCache, passwd: Passwd): Promise<void> {
   const bytes = toBytes;
   for (const g of passwd.groups ?? []) {
     const c = planGroup(g, findGroup(users.get(), bytes(g.name ?? "")) !== undefined, root.dir);
@@ -260,9 +397,7 @@ async function applyWithTools(ctx: StageContext, root: Root, passwd: Passwd): Pr
       await runAccountCommand(ctx, pw, "setting password for").finally(() => root.forgetAll());
       users.touched("/etc/passwd");
     }
-    await writeKeys(ctx, root, users, u);
   }
-  return new UserDbCache(root);
 }
 
 /**
@@ -271,7 +406,11 @@ async function applyWithTools(ctx: StageContext, root: Root, passwd: Passwd): Pr
  */
 export async function applyPasswd(ctx: StageContext, root: Root, passwd: Passwd | null | undefined): Promise<UserLookup> {
   if (!passwd || !hasAccounts(passwd)) return new UserDbCache(root);
-  return ctx.accounts === "tools" ? applyWithTools(ctx, root, passwd) : applyNative(ctx, root, passwd);
+  const journal = journalOf(ctx);
+  // A transaction begun the other way is refused before anything changes.
+  accountsRecord(journal, ctx.accounts === "tools" ? "tools" : "native");
+  if (journal.resuming) removeStaleAccountLocks(ctx, root);
+  return ctx.accounts === "tools" ? applyWithTools(ctx, root, passwd, journal) : applyNative(ctx, root, passwd, journal);
 }
 
 // ------------------------------------------------------------------ plan

@@ -1,12 +1,16 @@
 // systemd.units: unit files and drop-ins (0644, root), masks (a symlink to /dev/null), unmasks,
 // then the preset file and, for units with enabled: false, removal of their enablement
 // symlinks so the preset decides on first boot.
+import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import type { Unit } from "../config/types.ts";
 import type { PlanEntry, StageContext } from "../executor/stage.ts";
 import type { Root } from "../system/root.ts";
 import { runLimited, writeConcurrency } from "./run_limited.ts";
 import { isEnablementDir, MASK_TARGET, planUnits, PRESET_PATH, presetText, SYSTEM_UNITS_DIR, type UnitAction } from "../units/plan.ts";
+import { journalOf, type StageJournal } from "../executor/journal.ts";
+import { appendStart } from "./files_journal.ts";
+import { opKey } from "../executor/journal_ops.ts";
 
 const UNIT_FILE_MODE = 0o644;
 const encoder = new TextEncoder();
@@ -35,6 +39,36 @@ async function applyUnitAction(root: Root, a: UnitAction): Promise<void> {
       return;
     }
   }
+}
+
+const sha256 = (data: Uint8Array | string): string => createHash("sha256").update(data).digest("hex");
+
+/** True when a unit action's result is in the root (what the config says decides: no data needed). */
+export function unitActionHolds(root: Root, a: UnitAction): boolean {
+  const st = root.lstat(a.path);
+  const isMask = !!st?.isSymbolicLink() && root.readlink(a.path) === MASK_TARGET;
+  switch (a.kind) {
+    case "write-dropin":
+    case "write-unit": {
+      if (!st?.isFile() || (st.mode & 0o7777) !== UNIT_FILE_MODE || st.uid !== 0 || st.gid !== 0) return false;
+      return root.readFile(a.path)!.equals(Buffer.from(a.contents));
+    }
+    case "mask":
+      return isMask;
+    case "unmask":
+      return !isMask;
+  }
+}
+
+/** Applies one unit action as a journaled operation: skipped when the interrupted run did it and it holds. */
+async function applyJournaledUnitAction(ctx: StageContext, journal: StageJournal, root: Root, a: UnitAction): Promise<void> {
+  const key = opKey.unit(a);
+  if (journal.recorded(key)?.done && unitActionHolds(root, a)) {
+    ctx.log.info(`${describeUnitAction(a)}: done by the interrupted run and still so`);
+    return;
+  }
+  await ctx.log.op(describeUnitAction(a), () => applyUnitAction(root, a));
+  await journal.done(key);
 }
 
 /** The operation name logged for a unit action. */
@@ -91,22 +125,34 @@ export async function applyUnits(ctx: StageContext, root: Root, units: readonly 
   // actions in order (drop-ins, unit file, then mask or unmask).
   const byUnit = new Map<string, UnitAction[]>();
   for (const a of plan.actions) byUnit.set(a.unit, [...(byUnit.get(a.unit) ?? []), a]);
+  const journal = journalOf(ctx);
   await runLimited([...byUnit.values()], writeConcurrency(ctx.system.env), async (actions) => {
-    for (const a of actions) await ctx.log.op(describeUnitAction(a), () => applyUnitAction(root, a));
+    for (const a of actions) await applyJournaledUnitAction(ctx, journal, root, a);
   });
   if (plan.presets.length > 0) {
-    await ctx.log.op(`writing presets for ${plan.presets.length} unit(s) to "${PRESET_PATH}"`, async () => {
-      const st = root.lstat(PRESET_PATH);
-      const old = st?.isFile() ? root.readFile(PRESET_PATH)!.toString("utf8") : "";
-      const sep = old === "" || old.endsWith("\n") ? "" : "\n";
-      const attrs = st?.isFile() ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : { mode: UNIT_FILE_MODE, uid: 0, gid: 0 };
-      await writeSmallFile(root, PRESET_PATH, old + sep + presetText(plan.presets), attrs);
-    });
+    const key = opKey.presets();
+    const start = appendStart(root, PRESET_PATH, journal.recorded(key));
+    if (start === "done") {
+      ctx.log.info(`presets in "${PRESET_PATH}": written by the interrupted run and still so`);
+    } else {
+      if (start.intent) await journal.intent(key, start.intent);
+      const text = await ctx.log.op(`writing presets for ${plan.presets.length} unit(s) to "${PRESET_PATH}"`, async () => {
+        const st = root.lstat(PRESET_PATH);
+        const old = st?.isFile() && start.keep !== null ? root.readFile(PRESET_PATH)!.subarray(0, start.keep).toString("utf8") : "";
+        const sep = old === "" || old.endsWith("\n") ? "" : "\n";
+        const attrs = st?.isFile() ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : { mode: UNIT_FILE_MODE, uid: 0, gid: 0 };
+        const text = old + sep + presetText(plan.presets);
+        await writeSmallFile(root, PRESET_PATH, text, attrs);
+        return text;
+      });
+      await journal.done(key, { sha256: sha256(text) });
+    }
   }
   for (const name of plan.disable) {
     await ctx.log.op(`removing enablement symlink(s) for "${name}"`, () => {
       removeEnablementSymlinks(root, name);
     });
+    await journal.done(opKey.disable(name));
   }
 }
 

@@ -23,6 +23,8 @@ import { hostPath } from "../system/commands.ts";
 import { Root } from "../system/root.ts";
 import { check } from "../system/system.ts";
 import { formatGrubEnv, KERNELOPTS, parseGrubEnv } from "./kargs_entry.ts";
+import { journalOf } from "../executor/journal.ts";
+import { opKey } from "../executor/journal_ops.ts";
 
 /** The file in the target root that holds the installed system's kernel arguments. */
 export const KARGS_FILE = "/etc/kernel/cmdline";
@@ -230,6 +232,8 @@ export const kargsStage: Stage = {
     } finally {
       await step("release the boot entry", () => entry.close());
     }
+    // Applying the same arguments again changes nothing: the record is for the report.
+    if (changed) await journalOf(ctx).done(opKey.kargs(), { where: entry.where });
     if (changed) flagReboot(ctx, entry.where);
   },
 };

@@ -11,6 +11,8 @@ import { buildMountArgs, planMounts } from "../disks/mounts.ts";
 import type { Stage, StageContext } from "../executor/stage.ts";
 import type { StageState } from "../executor/state.ts";
 import { check } from "../system/system.ts";
+import { journalOf } from "../executor/journal.ts";
+import { opKey } from "../executor/journal_ops.ts";
 
 /** Fails if any existing component of a host path is not a directory (symlinks included). */
 export function checkOnlyDirectories(hostPath: string): void {
@@ -28,19 +30,36 @@ export function checkOnlyDirectories(hostPath: string): void {
   }
 }
 
-/** Creates the missing directories of `rel` under root, recording each one created. */
-function mkdirNotated(root: string, rel: string, state: StageState): void {
+/** The directories of `rel` missing under root, outermost first (root paths). */
+function missingDirectories(root: string, rel: string): string[] {
+  const out: string[] = [];
   let cur = "/";
   for (const c of rel.split("/").filter((x) => x !== "")) {
     cur = posix.join(cur, c);
-    const host = join(root, cur);
-    try {
-      lstatSync(host);
-    } catch {
-      mkdirSync(host, { mode: 0o755 });
-      state.notatedDirectories.push(cur);
+    if (out.length > 0 || !lstatSync(join(root, cur), { throwIfNoEntry: false })) out.push(cur);
+  }
+  return out;
+}
+
+/**
+ * Creates the missing directories of a mount point, recording them in the state (for the
+ * files stage) and in the journal first: resuming, the ones the interrupted run made are
+ * notated again although they exist by then.
+ */
+async function mkdirNotated(ctx: StageContext, path: string, state: StageState): Promise<void> {
+  const journal = journalOf(ctx);
+  const key = opKey.mountPoint(path);
+  const earlier = (journal.recorded(key)?.intent?.created as string[] | undefined) ?? [];
+  const missing = missingDirectories(ctx.root, path);
+  for (const d of earlier) if (!state.notatedDirectories.includes(d)) state.notatedDirectories.push(d);
+  if (missing.length > 0) {
+    await journal.intent(key, { created: [...new Set([...earlier, ...missing])] });
+    for (const d of missing) {
+      mkdirSync(join(ctx.root, d), { mode: 0o755 });
+      if (!state.notatedDirectories.includes(d)) state.notatedDirectories.push(d);
     }
   }
+  await journal.done(key);
 }
 
 async function mountAll(ctx: StageContext): Promise<void> {
@@ -54,7 +73,7 @@ async function mountAll(ctx: StageContext): Promise<void> {
   for (const m of mounts) {
     const host = join(ctx.root, m.path);
     checkOnlyDirectories(host);
-    mkdirNotated(ctx.root, m.path, ctx.state);
+    await mkdirNotated(ctx, m.path, ctx.state);
     const device = devices.get(m.device) ?? m.device;
     await ctx.log.op(`mounting "${m.device}" at "${host}" with type "${m.format}" and options "${m.options.join(",")}"`, async () =>
       check(await ctx.system.run("mount", buildMountArgs(m, device, host))),

@@ -36,6 +36,9 @@ export const COMMANDS = {
   vmur: "vmur",
   chccwdev: "chccwdev",
   cioIgnore: "cio_ignore",
+  unshare: "unshare",
+  findmnt: "findmnt",
+  sync: "sync",
   // Provided by the boot environment (the hand-built initramfs ships them, see
   // initramfs/README.md), called by `run` with several stages: bring up the network between
   // fetch-offline and fetch, mount the real root (argument: where) between disks and mount.

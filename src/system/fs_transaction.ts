@@ -378,9 +378,9 @@ export class FsTransaction {
    * Makes the staged files durable (their fsyncs issued together, so a journaling filesystem
    * commits them at once), renames each into place in staging order, then syncs the
    * directories. When a rename fails, the files already replaced get their old contents back
-   * and the error is thrown.
+   * and the error is thrown. `afterRename` (tests) is called with the count renamed so far.
    */
-  async commit(): Promise<void> {
+  async commit(afterRename?: (renamed: number) => void): Promise<void> {
     await Promise.all(this.staged.map((s) => fsyncPath(s.tmp)));
     const done: { host: string; kept: string | null }[] = [];
     try {
@@ -392,6 +392,7 @@ export class FsTransaction {
         }
         renameSync(s.tmp, s.host);
         done.push({ host: s.host, kept });
+        afterRename?.(done.length);
       }
     } catch (e) {
       for (const d of done.reverse()) {

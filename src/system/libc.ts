@@ -1,5 +1,6 @@
 // The few C library calls Node's fs does not offer: fcntl record locks (what lckpwdf() uses on
-// /etc/.pwd.lock) and mknod (special files in a skeleton directory). Loaded on first use through
+// /etc/.pwd.lock), mknod (special files in a skeleton directory) and syncfs (the accounts
+// transaction's homes made durable before its databases name them). Loaded on first use through
 // bun:ffi, so nothing is paid when no account is touched.
 import { dlopen, FFIType, ptr } from "bun:ffi";
 
@@ -11,6 +12,7 @@ type Libc = {
   symbols: {
     fcntl: (fd: number, cmd: number, arg: unknown) => number;
     mknod: (path: unknown, mode: number, dev: bigint) => number;
+    syncfs: (fd: number) => number;
   };
 };
 
@@ -20,6 +22,7 @@ function load(): Libc {
   libc ??= dlopen("libc.so.6", {
     fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
     mknod: { args: [FFIType.ptr, FFIType.u32, FFIType.u64], returns: FFIType.i32 },
+    syncfs: { args: [FFIType.i32], returns: FFIType.i32 },
   }) as unknown as Libc;
   return libc;
 }
@@ -49,4 +52,9 @@ export function unlock(fd: number): void {
 export function mknod(path: string, mode: number, dev: number): void {
   const r = load().symbols.mknod(ptr(Buffer.from(path + "\0")), mode, BigInt(dev));
   if (r !== 0) throw new Error(`Cannot create special file "${path}": mknod failed`);
+}
+
+/** syncfs(2) on the filesystem holding an open file; throws when it fails. */
+export function syncfs(fd: number, shown: string): void {
+  if (load().symbols.syncfs(fd) !== 0) throw new Error(`Cannot flush the filesystem of "${shown}" to disk: syncfs failed`);
 }

@@ -34,3 +34,9 @@ export function realSystem(env: Record<string, string | undefined> = process.env
     },
   };
 }
+
+/** The argv that starts this program again (the compiled binary, or bun with the entry script). */
+export function selfCommand(): string[] {
+  const script = process.argv[1];
+  return script && !script.startsWith("/$bunfs/") ? [process.execPath, script] : [process.execPath];
+}

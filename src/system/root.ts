@@ -76,12 +76,38 @@ export class Root {
   private readonly absent = new Set<string>();
   /** this.dir as the prefix of host paths ("" for the root "/"). */
   private readonly prefix: string;
+  /** Directories already cleared of temp files an interrupted run left (see sweepStaleTemps). */
+  private swept: Set<string> | null = null;
 
   private constructor(
     /** Absolute, symlink-free host path of the root directory. */
     readonly dir: string,
   ) {
     this.prefix = dir === "/" ? "" : dir;
+  }
+
+  /**
+   * From now on, before writing into a directory, removes the temp files of atomic writes that
+   * another process left there (an interrupted run killed between creating and renaming one).
+   */
+  sweepStaleTemps(): void {
+    this.swept ??= new Set();
+  }
+
+  /** Removes other processes' temp files from a host directory, once per directory. */
+  private sweepDirectory(dir: string): void {
+    if (!this.swept || this.swept.has(dir)) return;
+    this.swept.add(dir);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const m = TEMP_NAME.exec(name);
+      if (m && Number(m[1]) !== process.pid) rmSync(join(dir, name), { force: true });
+    }
   }
 
   /** Drops every cached directory and absence (after another program changed the root). */
@@ -296,6 +322,15 @@ export class Root {
     rmSync(host, { recursive: true, force: true });
   }
 
+  /** Renames a node inside the root (neither last component followed), replacing what is at `to`. */
+  rename(from: string, to: string): void {
+    const a = this.resolve(from);
+    const b = this.resolve(to);
+    this.forget(a);
+    this.forget(b);
+    renameSync(a, b);
+  }
+
   /** Removes one non-directory node at path (not following it). */
   unlink(path: string): void {
     const host = this.resolve(path);
@@ -365,6 +400,7 @@ export class Root {
     opts: { replaceDirectory?: boolean } = {},
   ): Promise<void> {
     const host = this.resolve(path);
+    this.sweepDirectory(dirname(host));
     // Creating the inode is the slow step on some filesystems: done on the thread pool so that
     // independent writes (nodes of one depth) overlap; the rest is quick and synchronous.
     const { tmp, fd } = await openTemp(host);
@@ -408,6 +444,9 @@ export class Root {
     }
   }
 }
+
+/** The name of a temp file openTemp makes: ".<name>.nexus-<pid>-<counter>". */
+const TEMP_NAME = /^\..*\.nexus-(\d+)-\d+$/s;
 
 /**
  * Creates a new temp file next to host, exclusively (never following a symlink). Names carry

@@ -91,6 +91,30 @@ describe("nexus", () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("bad.ts:3:3: error: path must be in canonical form");
   });
+
+  test("`nexus verify` takes a program: 0 on the root it provisioned, 1 and the difference (never the contents) once it drifted", async () => {
+    const p = write("verify/system.ts", GOOD);
+    const root = join(dir, "verify/root");
+    mkdirSync(join(root, "etc"), { recursive: true });
+    expect((await runNexus(["apply", "--root", root, p])).code).toBe(0);
+    const same = await runNexus(["verify", "--root", root, p]);
+    expect(same.code, same.stdout + same.stderr).toBe(0);
+    expect(same.stdout).toMatch(/^\d+ checked, nothing differs from the config\n$/);
+    writeFileSync(join(root, "etc/motd"), "drifted\n");
+    const drifted = await runNexus(["verify", "--root", root, "--json", p]);
+    expect(drifted.code).toBe(1);
+    expect(JSON.parse(drifted.stdout)).toMatchObject({ ok: false, differences: [{ kind: "file", target: "/etc/motd", problem: "contents differ" }] });
+    expect(drifted.stdout).not.toContain("hello");
+    expect(drifted.stdout).not.toContain("drifted");
+    // Usage errors and a program that does not compile are reported as nexus's, at the program's line.
+    const usage = await runNexus(["verify", p]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("nexus verify: --root DIR is required");
+    expect(usage.stderr).toContain("Usage: nexus verify --root DIR");
+    const bad = await runNexus(["verify", "--root", root, write("verify/bad.ts", BAD)]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("bad.ts:3:3: error: path must be in canonical form");
+  }, 60_000);
 });
 
 describe("nexus-init", () => {

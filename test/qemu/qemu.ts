@@ -58,6 +58,8 @@ export interface VmResult {
   marks: Record<string, number>;
   /** QEMU's own stderr (option errors and the like). */
   stderr: string;
+  /** The power was cut (cutAfter), with the console lines seen before it. */
+  cut?: { atMs: number; linesBefore: number };
   /** Stopped by BootOptions.until. */
   stopped: boolean;
 }
@@ -74,6 +76,11 @@ export interface BootOptions {
   /** Stop the machine as soon as a console line matches (VmResult.stopped; exitCode null). */
   until?: RegExp;
   qemuBinary?: string;
+  /**
+   * A power cut: called with each console line; a number is a delay in milliseconds after
+   * which QEMU is killed (SIGKILL: the guest gets no chance to flush anything), at most once.
+   */
+  cutAfter?: (line: string) => number | null;
 }
 
 export const QEMU_BINARY = "qemu-system-x86_64";
@@ -195,6 +202,8 @@ async function runQemu(spec: VmSpec, opts: BootOptions): Promise<VmResult> {
   const marks: Record<string, number> = {};
   const lines: string[] = [];
   let partial = "";
+  let cut: VmResult["cut"];
+  let cutPending = false;
   const onText = (text: string) => {
     if (opts.serialLog) appendFileSync(opts.serialLog, text);
     const parts = (partial + text).split("\n");
@@ -208,6 +217,14 @@ async function runQemu(spec: VmSpec, opts: BootOptions): Promise<VmResult> {
       if (marks[name] === undefined && re.test(line)) marks[name] = performance.now() - t0;
     }
     opts.onLine?.(line);
+    const delay = cutPending || cut ? null : (opts.cutAfter?.(line) ?? null);
+    if (delay !== null) {
+      cutPending = true;
+      setTimeout(() => {
+        cut = { atMs: performance.now() - t0, linesBefore: lines.length };
+        proc.kill("SIGKILL");
+      }, delay);
+    }
     if (opts.until?.test(line) && !stopped) {
       stopped = true;
       proc.kill("SIGKILL");
@@ -227,6 +244,7 @@ async function runQemu(spec: VmSpec, opts: BootOptions): Promise<VmResult> {
     durationMs: performance.now() - t0,
     marks,
     stderr: await stderrText,
+    ...(cut ? { cut } : {}),
     stopped,
   };
 }

@@ -1,4 +1,4 @@
-// nexus validate|plan|apply: nexus-init's commands, which here also take a typed program in
+// nexus validate|plan|apply|verify: nexus-init's commands, which here also take a typed program in
 // place of the config — compiled first (its errors at the program's lines), then handed over as
 // Ignition JSON. Flags for programs (--set, --target, --spec) are taken out before handing over.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -8,12 +8,13 @@ import { isProgramPath } from "../../config/program.ts";
 import { formatDiagnostic, provision } from "../provision.ts";
 import { provisionOptions, reportDiagnostics, writeAtomically } from "./provision.ts";
 
-type Name = "validate" | "plan" | "apply";
+type Name = "validate" | "plan" | "apply" | "verify";
 
 const LOADERS: Record<Name, () => Promise<{ main(args: string[]): Promise<number> }>> = {
   validate: () => import("../../cli/validate.ts"),
   plan: () => import("../../cli/plan.ts"),
   apply: () => import("../../cli/apply.ts"),
+  verify: () => import("../../cli/verify.ts"),
 };
 
 const PROGRAM_FLAGS = new Set(["--set", "--target", "--spec"]);
