@@ -18,6 +18,7 @@ export const NEXUS_COMMANDS = {
   plan: { summary: "Show what apply would do to a root directory, touching nothing", load: () => import("./commands/compiled.ts").then((m) => m.command("plan")) },
   apply: { summary: "Provision a root directory from a config or a program", load: () => import("./commands/compiled.ts").then((m) => m.command("apply")) },
   schema: { summary: "Print the JSON Schema of a spec version, for editors and CI", load: () => import("./commands/schema.ts") },
+  image: { summary: "Build a bootable image (iso, raw, qcow2, gce) carrying a config for its first boot", load: () => import("./commands/image.ts") },
   translate: { summary: "Translate a Butane config (YAML) to an Ignition config (JSON)", load: () => import("../cli/translate.ts") },
 } as const satisfies Record<string, Entry>;
 
