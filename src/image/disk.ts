@@ -98,6 +98,21 @@ export function writeAt(path: string, offset: number, bytes: Uint8Array): void {
   }
 }
 
+/**
+ * Writes the embed area for `config` at `offset`: its archive, and zeros only where the area
+ * held something before, so a fresh area stays a hole (sparse images, GNU tar's sparse map)
+ * and a replaced one ends up with the same bytes as a fresh build.
+ */
+export function writeEmbedArea(path: string, offset: number, config: Uint8Array | null): void {
+  const area = buildEmbedArea(config);
+  const old = readAt(path, offset, area.length);
+  let end = old.length;
+  while (end > 0 && old[end - 1] === 0) end--;
+  let used = area.length;
+  while (used > 0 && area[used - 1] === 0) used--;
+  writeAt(path, offset, area.subarray(0, Math.max(end, used)));
+}
+
 /** Reads `length` bytes of a file at an offset. */
 export function readAt(path: string, offset: number, length: number): Uint8Array {
   const fd = openSync(path, "r");
@@ -188,7 +203,7 @@ export async function buildDiskImage(inputs: DiskImageInputs, out: string): Prom
     writeAt(tmp, 0, patched.mbrCode);
     writeAt(tmp, biosBoot.offset, patched.core);
 
-    writeAt(tmp, findPartition(tmp, p.config)!.offset, buildEmbedArea(inputs.config));
+    writeEmbedArea(tmp, findPartition(tmp, p.config)!.offset, inputs.config);
     renameSync(tmp, out);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, readSync, renameSync, rmSync, statSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { buildEmbedArea, readEmbedArea, EMBED_AREA_BYTES } from "./embed.ts";
-import { buildDiskImage, readAt, writeAt, BOOT_PARTITIONS, type DiskImageInputs } from "./disk.ts";
+import { buildDiskImage, readAt, writeEmbedArea, BOOT_PARTITIONS, type DiskImageInputs } from "./disk.ts";
 import { findPartition } from "./gpt.ts";
 import { runTool } from "./tools.ts";
 
@@ -58,7 +58,7 @@ async function packDisk(format: "qcow2" | "gce", disk: string, out: string, epoc
         truncateSync(disk, Math.ceil(size / GIB) * GIB);
         await runTool("sgdisk", ["--move-second-header", disk]);
       }
-      await runTool("tar", ["--format=gnu", "--sparse", "--sort=name", `--mtime=@${epoch}`, "--owner=0", "--group=0", "--numeric-owner", "--mode=0644",
+      await runTool("tar", ["--format=gnu", "--sparse", "--hole-detection=raw", "--sort=name", `--mtime=@${epoch}`, "--owner=0", "--group=0", "--numeric-owner", "--mode=0644",
         "--use-compress-program=gzip -n -6", "-C", dirname(disk), "-cf", tmp, "disk.raw"]);
     }
     renameSync(tmp, out);
@@ -102,8 +102,8 @@ export async function readDiskConfig(image: string): Promise<Uint8Array | null> 
 
 /** Replaces the config a raw, qcow2 or gce image embeds, in place. */
 export async function replaceDiskConfig(image: string, config: Uint8Array | null): Promise<void> {
-  const area = buildEmbedArea(config);
-  await withRawDisk(image, (disk) => writeAt(disk, embedAreaOf(disk), area), true);
+  buildEmbedArea(config); // refuses a config too large before anything is touched
+  await withRawDisk(image, (disk) => writeEmbedArea(disk, embedAreaOf(disk), config), true);
 }
 
 /** sha256 (hex) and size of a file. */
