@@ -12,7 +12,6 @@ export const EMBED_AREA_BYTES = 4 * 1024 * 1024;
 /** Where the config lands in the initramfs (the vendor system config directory). */
 export const EMBEDDED_CONFIG_PATH = "usr/lib/nexus/user.ign";
 
-const DIRS = ["usr", "usr/lib", "usr/lib/nexus"];
 const TRAILER = "TRAILER!!!";
 const MAGIC = "070701";
 
@@ -35,10 +34,17 @@ function entry(ino: number, name: string, mode: number, data: Uint8Array): Uint8
   return out;
 }
 
-/** The cpio archive carrying `config` (no config: the directories only, nothing for the system provider). */
-export function buildConfigArchive(config: Uint8Array | null): Uint8Array {
-  const parts = DIRS.map((d, i) => entry(i + 1, d, 0o040755, new Uint8Array()));
-  if (config) parts.push(entry(DIRS.length + 1, EMBEDDED_CONFIG_PATH, 0o100600, config));
+/** One member of a newc archive. */
+export interface ArchiveEntry {
+  name: string;
+  /** Full st_mode: 0o040755 for a directory, 0o100600 for a file… */
+  mode: number;
+  data?: Uint8Array;
+}
+
+/** A newc cpio archive of `entries`, in order, owned by root, every time 0 (the bytes depend on the entries only). */
+export function newcArchive(entries: readonly ArchiveEntry[]): Uint8Array {
+  const parts = entries.map((e, i) => entry(i + 1, e.name, e.mode, e.data ?? new Uint8Array()));
   parts.push(entry(0, TRAILER, 0, new Uint8Array()));
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -47,6 +53,17 @@ export function buildConfigArchive(config: Uint8Array | null): Uint8Array {
     at += p.length;
   }
   return out;
+}
+
+/** The directories above a path in an archive, parents first ("a/b/c" → a, a/b). */
+export function parentDirs(path: string): ArchiveEntry[] {
+  const parts = path.split("/").slice(0, -1);
+  return parts.map((_, i) => ({ name: parts.slice(0, i + 1).join("/"), mode: 0o040755 }));
+}
+
+/** The cpio archive carrying `config` (no config: the directories only, nothing for the system provider). */
+export function buildConfigArchive(config: Uint8Array | null): Uint8Array {
+  return newcArchive([...parentDirs(EMBEDDED_CONFIG_PATH), ...(config ? [{ name: EMBEDDED_CONFIG_PATH, mode: 0o100600, data: config }] : [])]);
 }
 
 /** A config that does not fit the embed area. */

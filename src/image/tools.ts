@@ -15,6 +15,7 @@ export const IMAGE_TOOLS = {
   grubEditenv: ["grub-editenv", "grub-common"],
   qemuImg: ["qemu-img", "qemu-utils"],
   tar: ["tar", "tar"],
+  gzip: ["gzip", "gzip"],
   xorriso: ["xorriso", "xorriso"],
   mkfsVfat: ["mkfs.vfat", "dosfstools"],
   mcopy: ["mcopy", "mtools"],

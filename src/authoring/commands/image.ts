@@ -5,6 +5,7 @@ import { parseCommandArgs, usageError } from "../../cli/args.ts";
 import { resolveAssets } from "../../image/assets.ts";
 import { loadImageConfig } from "../../image/config_input.ts";
 import { buildImage, DEFAULT_PLATFORM, detectFormat, digestFile, IMAGE_FORMATS, readDiskConfig, replaceDiskConfig, type ImageFormat } from "../../image/formats.ts";
+import { buildIsoImage, readIsoConfig, replaceIsoConfig } from "../../image/iso.ts";
 import { PROGRAM_OPTIONS, provisionOptions } from "./provision.ts";
 
 export const summary = "Build a bootable image (iso, raw, qcow2, gce) carrying a config for its first boot";
@@ -38,6 +39,7 @@ Options:
   --kernel K         kernel (default: build/kernel/vmlinuz, \`make kernel\`)
   --initrd I         nexus-init initramfs (default: dist/initramfs.img, \`make initramfs\`)
   --platform ID      nexus.platform.id of the boot entry (default: iso/raw metal, qcow2 qemu, gce gcp)
+  --install-disk DEV iso: the disk the installer writes (default: the first disk that is not the ISO)
   --karg ARG         one more kernel argument for the boot entry (repeatable)
   --target, --spec, --set   as for \`nexus provision\`, when C is a program
   --show-config      print the config IMAGE embeds (exit 1 when it embeds none)
@@ -53,6 +55,7 @@ const OPTIONS = {
   initrd: { type: "string" },
   platform: { type: "string" },
   karg: { type: "string", multiple: true },
+  "install-disk": { type: "string" },
   "show-config": { type: "boolean" },
   "replace-config": { type: "string" },
 } as const;
@@ -94,16 +97,15 @@ export async function main(args: string[]): Promise<number> {
     if (!(IMAGE_FORMATS as readonly string[]).includes(format)) return fail(format);
     try {
       if (v["show-config"]) {
-        if (format === "iso") return fail("ISO images are not supported yet");
-        const config = await readDiskConfig(image);
+        const config = format === "iso" ? readIsoConfig(image) : await readDiskConfig(image);
         if (config === null) return fail(`image "${image}" embeds no config`);
         process.stdout.write(config);
         return 0;
       }
       const bytes = await configBytes(v["replace-config"] as string, v);
       if (bytes === "invalid") return 1;
-      if (format === "iso") return fail("ISO images are not supported yet");
-      await replaceDiskConfig(image, bytes);
+      if (format === "iso") replaceIsoConfig(image, bytes);
+      else await replaceDiskConfig(image, bytes);
       report(image);
       return 0;
     } catch (e) {
@@ -128,8 +130,8 @@ export async function main(args: string[]): Promise<number> {
   const started = performance.now();
   try {
     const inputs = { ...assets, kernelopts, config, epoch };
-    if (format === "iso") return fail("ISO images are not supported yet");
-    await buildImage(format as Exclude<ImageFormat, "iso">, inputs, out);
+    if (format === "iso") await buildIsoImage({ ...inputs, installDest: v["install-disk"] as string | undefined }, out);
+    else await buildImage(format as Exclude<ImageFormat, "iso">, inputs, out);
   } catch (e) {
     return fail((e as Error).message);
   }
