@@ -16,6 +16,7 @@ const WORK = join(REPO, "build/test-qemu");
 const BOOT_TIMEOUT_MS = Number(process.env.NEXUS_QEMU_BOOT_TIMEOUT_MS ?? 180_000);
 const TEST_TIMEOUT_MS = 5 * BOOT_TIMEOUT_MS;
 // Under TCG on a loaded host the kernel's IO-APIC timer check can time out (see qemu.ts).
+const OVMF = "/usr/share/ovmf/OVMF.fd";
 const TEST_KARGS = ["--karg", "no_timer_check", "--karg", "loglevel=4"];
 
 mkdirSync(WORK, { recursive: true });
@@ -40,9 +41,8 @@ function nexusImage(...args: string[]): string {
   return r.stdout.toString();
 }
 
-/** Boots a disk through its own boot loader; checks the tiny OS came up and the disk matches the config. */
-async function bootAndCheck(id: string, disk: string, config: CheckedConfig, token: string, net: VmNet = { mode: "none" }): Promise<VmResult> {
-  const vm = await bootVm({ cmdline: [], disks: [{ path: disk }], net }, { timeoutMs: BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}.log`) });
+/** Checks a boot ended in the provisioned tiny OS and the disk matches the config. */
+async function expectProvisioned(id: string, vm: VmResult, disk: string, config: CheckedConfig, token: string): Promise<Record<string, string>> {
   const report = parseTinyOsReport(vm.serial);
   const context = `${id}: see ${join(WORK, `${id}.log`)}\n${parseBootLog(vm.serial).errors.join("\n")}`;
   expect({ timedOut: vm.timedOut, exitCode: vm.exitCode, ready: report.ready, context }).toEqual({ timedOut: false, exitCode: 0, ready: true, context });
@@ -54,10 +54,54 @@ async function bootAndCheck(id: string, disk: string, config: CheckedConfig, tok
     return checkProvisioned(config, hostPathFor(root!, rest));
   });
   expect(findings.filter((f) => !f.ok).map((f) => `${f.kind} ${f.target}: ${f.detail}`)).toEqual([]);
+  return report.fields as Record<string, string>;
+}
+
+/** Boots a disk through its own boot loader, then checks it was provisioned. */
+async function bootAndCheck(id: string, disk: string, config: CheckedConfig, token: string, net: VmNet = { mode: "none" }): Promise<VmResult> {
+  const vm = await bootVm({ cmdline: [], disks: [{ path: disk }], net }, { timeoutMs: BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}.log`) });
+  await expectProvisioned(id, vm, disk, config, token);
   return vm;
 }
 
+/** A blank sparse disk of `gib` GiB. */
+function blankDisk(id: string, gib: number): string {
+  const path = join(WORK, `${id}-blank.img`);
+  rmSync(path, { force: true });
+  Bun.spawnSync(["truncate", "-s", `${gib}G`, path]);
+  return path;
+}
+
+/** The installer ISO both ISO boots use, built once. */
+let builtIso: { config: CheckedConfig; token: string; iso: string } | undefined;
+function isoImage(): { config: CheckedConfig; token: string; iso: string } {
+  if (builtIso) return builtIso;
+  const { config, token } = machineConfig("iso");
+  const configFile = join(WORK, "image-iso.ign");
+  writeFileSync(configFile, JSON.stringify(config));
+  const iso = join(WORK, "image-iso.iso");
+  nexusImage("--config", configFile, "--format", "iso", ...TEST_KARGS, "-o", iso);
+  return (builtIso = { config, token, iso });
+}
+
+const INSTALLED = /nexus-boot: .* installed to \/dev\/vda after \d+ ms of boot: rebooting into it/;
+
 describe("nexus image, booted (QEMU, TCG, BIOS firmware)", () => {
+  test.concurrent("iso: the installer, attached like a USB stick, installs to the blank disk and reboots; the disk's first boot provisions it", async () => {
+    const id = "image-iso";
+    const { config, token, iso } = isoImage();
+    const disk = blankDisk(id, 2);
+    const vm = await bootVm(
+      { cmdline: [], disks: [{ path: disk }, { path: iso, readOnly: true }], net: { mode: "none" }, reboot: true, memMiB: 2048 },
+      { timeoutMs: 3 * BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}.log`) },
+    );
+    const fields = await expectProvisioned(id, vm, disk, config, token);
+    expect(vm.serial).toMatch(INSTALLED);
+    expect(vm.serial).toContain("installed the embedded config into the embed area of /dev/vda");
+    expect(fields.root).toBe("/dev/vda1:ext4");
+    rmSync(disk, { force: true });
+  }, 2 * TEST_TIMEOUT_MS);
+
   test.concurrent("raw: GRUB on the disk boots the kernel with the embedded config, which provisions the disk", async () => {
     const id = "image-raw";
     const { config, token } = machineConfig(id);
@@ -87,4 +131,20 @@ describe("nexus image, booted (QEMU, TCG, BIOS firmware)", () => {
     rmSync(dir, { recursive: true, force: true });
     rmSync(tarball, { force: true });
   }, TEST_TIMEOUT_MS);
+
+  test.concurrent("iso under UEFI (OVMF): GRUB's EFI image boots the installer, which installs to the blank disk", async () => {
+    const id = "image-iso-uefi";
+    const { iso } = isoImage();
+    const disk = blankDisk(id, 2);
+    const vm = await bootVm(
+      { cmdline: [], disks: [{ path: disk }, { path: iso, readOnly: true }], net: { mode: "none" }, memMiB: 2048, uefiFirmware: OVMF },
+      { timeoutMs: 2 * BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}.log`), until: INSTALLED },
+    );
+    expect({ stopped: vm.stopped, log: join(WORK, `${id}.log`) }).toEqual({ stopped: true, log: join(WORK, `${id}.log`) });
+    expect(vm.serial).toContain("installed the embedded config into the embed area of /dev/vda");
+    // The installed disk is the raw image with the ISO's config in its embed area.
+    const shown = Bun.spawnSync([requireArtifact("nexus"), "image", "--show-config", disk], { stdout: "pipe" });
+    expect(JSON.parse(shown.stdout.toString())).toEqual(JSON.parse(Bun.spawnSync([requireArtifact("nexus"), "image", "--show-config", iso], { stdout: "pipe" }).stdout.toString()));
+    rmSync(disk, { force: true });
+  }, 2 * TEST_TIMEOUT_MS);
 });

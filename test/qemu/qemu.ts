@@ -39,6 +39,8 @@ export interface VmSpec {
   fwCfg?: { name: string; file: string }[];
   net: VmNet;
   memMiB?: number;
+  /** UEFI firmware image (e.g. OVMF.fd of Debian's ovmf) instead of SeaBIOS. */
+  uefiFirmware?: string;
   /** A guest reboot restarts the machine (default: QEMU exits, -no-reboot). */
   reboot?: boolean;
 }
@@ -86,6 +88,7 @@ export function buildQemuArgs(spec: VmSpec): string[] {
     "-monitor", "none",
     "-serial", "stdio",
     ...(spec.reboot ? [] : ["-no-reboot"]),
+    ...(spec.uefiFirmware ? ["-bios", spec.uefiFirmware] : []),
     "-device", "pvpanic",
     "-action", "panic=exit-failure",
   ];
