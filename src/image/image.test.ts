@@ -2,7 +2,7 @@
 // tar), on a small base disk and stand-in kernel and initramfs files (the boot itself is tested
 // in test/qemu/images.qemu.ts). Each build takes a few seconds: the cases share builds.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readGptPartitions } from "./gpt.ts";
@@ -147,4 +147,27 @@ print(len(ms), ms[0].name, gnu, ms[0].issparse(), ms[0].size, ms[0].uid, ms[0].g
     const fresh = build("gce", join(dir, "config.ign"), join(dir, "b.tar.gz"));
     expect(fileSha(out)).toBe(sha(fresh.stdout)!);
   }, 180_000);
+});
+
+describe("nexus image (iso)", () => {
+  test("iso: hybrid (El Torito BIOS and UEFI, an MBR for USB sticks); --replace-config gives the bytes of a fresh build", () => {
+    const a = join(dir, "a.iso");
+    const r = build("iso", join(dir, "config.ign"), a);
+    expect(r.code, r.stderr).toBe(0);
+    const report = Bun.spawnSync(["xorriso", "-indev", a, "-report_el_torito", "plain"], { stdout: "pipe", stderr: "pipe" }).stdout.toString();
+    expect(report).toMatch(/El Torito boot img : +1 +BIOS +y/);
+    expect(report).toMatch(/El Torito boot img : +2 +UEFI +y/);
+    // For a USB stick: GRUB's hybrid boot code in the MBR, and a GPT with the EFI System partition.
+    const table = Bun.spawnSync(["sfdisk", "--dump", a], { stdout: "pipe" }).stdout.toString();
+    expect(table).toContain("type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
+    const mbr = readFileSync(a).subarray(0, 512);
+    expect(mbr.subarray(0, 440).some((b) => b !== 0)).toBe(true);
+    expect([mbr[510], mbr[511]]).toEqual([0x55, 0xaa]);
+    expect(nexus("image", "--show-config", a).stdout).toBe(IGN);
+    expect(nexus("image", "--replace-config", join(dir, "config.bu"), a).code).toBe(0);
+    expect(JSON.parse(nexus("image", "--show-config", a).stdout).storage.files[0].path).toBe("/etc/other");
+    const fresh = build("iso", join(dir, "config.bu"), join(dir, "b.iso"));
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fileSha(a)).toBe(sha(fresh.stdout)!);
+  }, 240_000);
 });
