@@ -99,6 +99,24 @@ describe("nexus image (raw)", () => {
     rmSync(out);
   }, 120_000);
 
+  test("an invalid program builds nothing and is reported at its line", () => {
+    writeFileSync(join(dir, "bad.ts"), 'import { system, file } from "nexus";\nexport default system([\n  file("/etc/x/", { contents: "x" }),\n]);\n');
+    const r = build("raw", join(dir, "bad.ts"), join(dir, "never.img"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("bad.ts:3:3: error: path must be in canonical form");
+    expect(existsSync(join(dir, "never.img"))).toBe(false);
+  }, 60_000);
+
+  test("a program's --set parameters reach the embedded config", () => {
+    writeFileSync(join(dir, "param.ts"), 'import { system, file, param } from "nexus";\nconst motd = param("motd", "default");\nexport default system({ spec: "3.4.0" }, [file("/etc/motd", { contents: `${motd}\\n`, mode: 0o644 })]);\n');
+    const out = join(dir, "param.img");
+    const inputs = ["--base", join(dir, "base.img"), "--kernel", join(dir, "vmlinuz"), "--initrd", join(dir, "initrd.img")];
+    const r = nexus("image", "--format", "raw", "--config", join(dir, "param.ts"), "--set", "motd=from-set", ...inputs, "-o", out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(nexus("image", "--show-config", out).stdout).storage.files[0].contents.source).toBe("data:,from-set%0A");
+    rmSync(out);
+  }, 60_000);
+
   test("missing default assets are named with the make target that builds them", () => {
     const r = nexus("image", "--format", "raw", "--base", join(dir, "base.img"), "--kernel", join(dir, "vmlinuz"), "--initrd", join(dir, "nope.img"), "-o", join(dir, "x.img"));
     expect(r.code).toBe(1);
