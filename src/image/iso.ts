@@ -1,12 +1,13 @@
 // The live installer ISO: hybrid (El Torito for BIOS and UEFI, an MBR for USB sticks), built
 // with xorriso from GRUB's BIOS and EFI images. GRUB boots the kernel with three initramfs
-// archives: nexus-init's LiveCD initramfs, install.img (the self-booting disk of disk.ts,
-// gzipped, with an empty embed area) and /nexus/config.img (the embed area, embed.ts). The
+// archives: nexus-init's LiveCD initramfs, install.img (the self-booting disk of disk.ts with an
+// empty embed area, as its non-zero MiB blocks and their map, gzipped) and /nexus/config.img
+// (the embed area, embed.ts). The
 // initramfs sees nexus.install.dest= and installs instead of provisioning: it writes the disk
 // image to the machine's disk, copies the config into the disk's embed area, and reboots; the
 // disk's first boot then provisions it like a raw image's. --replace-config rewrites
 // /nexus/config.img in place (a fixed-size file at a fixed place in the ISO).
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildDiskImage, readAt, writeAt, type DiskImageInputs } from "./disk.ts";
@@ -16,7 +17,8 @@ import { runTool } from "./tools.ts";
 import { BOOT_PARTITIONS } from "./disk.ts";
 
 /** Where the installer finds the disk image in its initramfs (initramfs/init's install mode). */
-export const INSTALL_IMAGE_PATH = "usr/lib/nexus/install/disk.img.gz";
+export const INSTALL_DIR = "usr/lib/nexus/install";
+const MIB = 1024 * 1024;
 /** The ISO file holding the embed area. */
 export const ISO_CONFIG_PATH = ["nexus", "config.img"] as const;
 
@@ -52,12 +54,19 @@ export async function buildIsoImage(inputs: IsoInputs, out: string): Promise<voi
     const disk = join(work, "disk.raw");
     await buildDiskImage({ ...inputs, config: null }, disk);
     const area = findPartition(disk, BOOT_PARTITIONS.config)!;
-    await runTool("gzip", ["-n", "-6", disk]);
     const tree = join(work, "iso");
     mkdirSync(join(tree, "boot/grub"), { recursive: true });
     mkdirSync(join(tree, ISO_CONFIG_PATH[0]));
-    writeFileSync(join(tree, "boot/install.img"), newcArchive([...parentDirs(INSTALL_IMAGE_PATH), { name: INSTALL_IMAGE_PATH, mode: 0o100644, data: readFileSync(`${disk}.gz`) }]));
-    rmSync(`${disk}.gz`);
+    const { map, blocks } = diskBlocks(disk);
+    const installCpio = join(tree, "boot/install.img");
+    writeFileSync(installCpio, newcArchive([
+      ...parentDirs(`${INSTALL_DIR}/disk.map`),
+      { name: `${INSTALL_DIR}/disk.map`, mode: 0o100644, data: new TextEncoder().encode(map) },
+      { name: `${INSTALL_DIR}/disk.blocks`, mode: 0o100644, data: blocks },
+    ]));
+    rmSync(disk);
+    await runTool("gzip", ["-n", "-6", installCpio]);
+    renameSync(`${installCpio}.gz`, installCpio);
     writeFileSync(join(tree, "boot/vmlinuz"), readFileSync(inputs.kernel));
     writeFileSync(join(tree, "boot/initramfs.img"), readFileSync(inputs.initrd));
     writeFileSync(join(tree, ...ISO_CONFIG_PATH), buildEmbedArea(inputs.config));
@@ -91,6 +100,34 @@ export async function buildIsoImage(inputs: IsoInputs, out: string): Promise<voi
     rmSync(work, { recursive: true, force: true });
     rmSync(tmp, { force: true });
   }
+}
+
+/**
+ * The disk as the installer writes it: its MiB blocks holding any non-zero byte, concatenated,
+ * and a map with one "DEST_MIB COUNT" line per run of them. Writing only those (as partclone
+ * restores only used blocks) keeps the install to the ~70 MB the base holds instead of the whole
+ * 1 GiB disk; a block is written whole, so every table and superblock in it replaces the old.
+ */
+export function diskBlocks(disk: string): { map: string; blocks: Uint8Array } {
+  const size = statSync(disk).size;
+  const runs: [number, number][] = [];
+  const kept: Buffer[] = [];
+  const zero = Buffer.alloc(MIB);
+  const block = Buffer.alloc(MIB);
+  const fd = openSync(disk, "r");
+  try {
+    for (let mib = 0; mib * MIB < size; mib++) {
+      block.fill(0, readSync(fd, block, 0, MIB, mib * MIB));
+      if (block.equals(zero)) continue;
+      kept.push(Buffer.from(block));
+      const last = runs.at(-1);
+      if (last && last[0] + last[1] === mib) last[1]++;
+      else runs.push([mib, 1]);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { map: runs.map(([d, n]) => `${d} ${n}\n`).join(""), blocks: Buffer.concat(kept) };
 }
 
 /** xorriso's YYYYMMDDhhmmsscc form of a time (UTC). */
