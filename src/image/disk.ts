@@ -2,24 +2,28 @@
 // core image (boot.img in the MBR's code area), partition 3, an ext4 filesystem labelled "boot",
 // the kernel, the initramfs and the boot entry (kernel arguments in GRUB's environment block,
 // which the kargs stage edits, and the first-boot stamp), partition 4 "nexus-config" the embed
-// area (embed.ts) that the entry loads as a second initramfs. Made without loop devices or
+// area (embed.ts) that the entry loads as a second initramfs, partition 5 "EFI-SYSTEM" GRUB for
+// UEFI firmware (efi.ts), reading the same boot filesystem and entry. Made without loop devices or
 // mounts (sgdisk on the file, mke2fs -d, grub-mkimage), and byte for byte the same from the same
 // inputs: fixed times, GUIDs and UUIDs derived from the inputs, no random salt.
 import { createHash } from "node:crypto";
 import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildEfiImage } from "./efi.ts";
 import { buildEmbedArea, EMBED_AREA_BYTES } from "./embed.ts";
 import { findPartition, readGptPartitions } from "./gpt.ts";
 import { runTool } from "./tools.ts";
 
 /** The partition names this layout adds after the base image's own. */
-export const BOOT_PARTITIONS = { biosBoot: "BIOS-BOOT", boot: "boot", config: "nexus-config" } as const;
-/** The first partition number a config can add to the image's disk (1 is the root, 2–4 boot). */
-export const FIRST_FREE_PARTITION = 5;
+export const BOOT_PARTITIONS = { biosBoot: "BIOS-BOOT", boot: "boot", config: "nexus-config", esp: "EFI-SYSTEM" } as const;
+/** The first partition number a config can add to the image's disk (1 is the root, 2–5 boot). */
+export const FIRST_FREE_PARTITION = 6;
 
 const BIOS_BOOT_TYPE = "21686148-6449-6E6F-744E-656564454649";
 const LINUX_FS_TYPE = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
+const ESP_TYPE = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
+const ESP_MIB = 16;
 const BOOT_MIB = 192;
 const GRUB_BIOS_DIR = "/usr/lib/grub/i386-pc";
 const GRUB_MODULES = ["biosdisk", "part_gpt", "ext2", "normal", "configfile", "linux", "loadenv", "test", "echo"];
@@ -156,13 +160,14 @@ export async function buildDiskImage(inputs: DiskImageInputs, out: string): Prom
       closeSync(copy);
     }
     const taken = readGptPartitions(tmp).map((p) => p.number);
-    const clash = [2, 3, 4].filter((n) => taken.includes(n));
+    const clash = [2, 3, 4, 5].filter((n) => taken.includes(n));
     if (clash.length) throw new Error(`Cannot add the boot partitions to base image "${inputs.base}": it already has partition ${clash.join(", ")}`);
     const p = BOOT_PARTITIONS;
     await runTool("sgdisk", [
       `--new=2:0:+1MiB`, `--typecode=2:${BIOS_BOOT_TYPE}`, `--change-name=2:${p.biosBoot}`, `--partition-guid=2:${derivedUuid(seed, p.biosBoot)}`,
       `--new=3:0:+${BOOT_MIB}MiB`, `--typecode=3:${LINUX_FS_TYPE}`, `--change-name=3:${p.boot}`, `--partition-guid=3:${derivedUuid(seed, p.boot)}`,
       `--new=4:0:+${EMBED_AREA_BYTES / 1024}KiB`, `--typecode=4:${LINUX_FS_TYPE}`, `--change-name=4:${p.config}`, `--partition-guid=4:${derivedUuid(seed, p.config)}`,
+      `--new=5:0:+${ESP_MIB}MiB`, `--typecode=5:${ESP_TYPE}`, `--change-name=5:${p.esp}`, `--partition-guid=5:${derivedUuid(seed, p.esp)}`,
       tmp,
     ]);
 
@@ -202,6 +207,17 @@ export async function buildDiskImage(inputs: DiskImageInputs, out: string): Prom
     const patched = patchGrubBoot(new Uint8Array(readFileSync(join(GRUB_BIOS_DIR, "boot.img"))), core, biosBoot.offset / 512);
     writeAt(tmp, 0, patched.mbrCode);
     writeAt(tmp, biosBoot.offset, patched.core);
+
+    // GRUB for UEFI: the same modules (the firmware reads the disk), the same grub.cfg.
+    const espImg = join(work, "esp.img");
+    const efiModules = GRUB_MODULES.filter((m) => m !== "biosdisk");
+    await buildEfiImage({ prefix: "(hd0,gpt3)/grub", modules: efiModules, work, sizeKiB: ESP_MIB * 1024, volumeId: derivedUuid(seed, "esp").slice(0, 8), label: "EFI-SYSTEM", epoch: inputs.epoch }, espImg);
+    const espFd = openSync(tmp, "r+");
+    try {
+      copySparse(espImg, espFd, findPartition(tmp, p.esp)!.offset);
+    } finally {
+      closeSync(espFd);
+    }
 
     writeEmbedArea(tmp, findPartition(tmp, p.config)!.offset, inputs.config);
     renameSync(tmp, out);

@@ -53,14 +53,17 @@ describe("nexus image (raw)", () => {
     expect(a.stdout).toContain(`${statSync(join(dir, "a.img")).size} bytes`);
   }, 120_000);
 
-  test("the disk keeps the base's partition and adds BIOS-BOOT, boot and the embed area", () => {
+  test("the disk keeps the base's partition and adds BIOS-BOOT, boot, the embed area and an EFI System partition", () => {
     const parts = readGptPartitions(join(dir, "a.img"));
-    expect(parts.map((p) => `${p.number}:${p.name}`)).toEqual(["1:root", "2:BIOS-BOOT", "3:boot", "4:nexus-config"]);
+    expect(parts.map((p) => `${p.number}:${p.name}`)).toEqual(["1:root", "2:BIOS-BOOT", "3:boot", "4:nexus-config", "5:EFI-SYSTEM"]);
     const area = parts[3]!;
     expect((area.lastLba - area.firstLba + 1) * 512).toBe(EMBED_AREA_BYTES);
     // GRUB's boot code in the MBR (its signature bytes) and the boot filesystem's label.
     const blkid = Bun.spawnSync(["blkid", "-p", "-O", String(parts[2]!.firstLba * 512), "-s", "LABEL", "-o", "value", join(dir, "a.img")]);
     expect(blkid.stdout.toString().trim()).toBe("boot");
+    // UEFI firmware's fallback path on the EFI System partition.
+    const esp = Bun.spawnSync(["mdir", "-b", "-i", `${join(dir, "a.img")}@@${parts[4]!.firstLba * 512}`, "::/EFI/BOOT"], { stdout: "pipe", stderr: "pipe" });
+    expect(esp.stdout.toString()).toContain("::/EFI/BOOT/BOOTX64.EFI");
   });
 
   test("--show-config prints the embedded config as given", () => {

@@ -7,12 +7,13 @@
 // image to the machine's disk, copies the config into the disk's embed area, and reboots; the
 // disk's first boot then provisions it like a raw image's. --replace-config rewrites
 // /nexus/config.img in place (a fixed-size file at a fixed place in the ISO).
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildDiskImage, readAt, writeAt, type DiskImageInputs } from "./disk.ts";
 import { buildEmbedArea, EMBED_AREA_BYTES, newcArchive, parentDirs, readEmbedArea } from "./embed.ts";
 import { findPartition } from "./gpt.ts";
+import { buildEfiImage } from "./efi.ts";
 import { runTool } from "./tools.ts";
 import { BOOT_PARTITIONS } from "./disk.ts";
 
@@ -23,7 +24,6 @@ const MIB = 1024 * 1024;
 export const ISO_CONFIG_PATH = ["nexus", "config.img"] as const;
 
 const GRUB_BIOS_DIR = "/usr/lib/grub/i386-pc";
-const GRUB_EFI_DIR = "/usr/lib/grub/x86_64-efi";
 const GRUB_COMMON = ["iso9660", "part_msdos", "part_gpt", "search", "search_fs_file", "configfile", "normal", "linux", "echo", "test"];
 const EFI_IMG_KIB = 4096;
 const SECTOR = 2048;
@@ -77,14 +77,9 @@ export async function buildIsoImage(inputs: IsoInputs, out: string): Promise<voi
     const early = join(work, "early.cfg");
     writeFileSync(early, `search --no-floppy --file --set=root /${ISO_CONFIG_PATH.join("/")}\nset prefix=($root)/boot/grub\n`);
     await runTool("grubMkimage", ["-O", "i386-pc-eltorito", "-d", GRUB_BIOS_DIR, "-c", early, "-p", "/boot/grub", "-o", join(tree, "boot/grub/eltorito.img"), "biosdisk", ...GRUB_COMMON]);
-    const bootx64 = join(work, "BOOTX64.EFI");
-    await runTool("grubMkimage", ["-O", "x86_64-efi", "-d", GRUB_EFI_DIR, "-c", early, "-p", "/boot/grub", "-o", bootx64, "efi_gop", ...GRUB_COMMON]);
     const efiImg = join(tree, "boot/grub/efi.img");
+    await buildEfiImage({ prefix: "/boot/grub", early, modules: GRUB_COMMON, work, sizeKiB: EFI_IMG_KIB, volumeId: "4e455855", label: "NEXUS-EFI", epoch: inputs.epoch }, efiImg);
     const epochEnv = { env: { SOURCE_DATE_EPOCH: String(inputs.epoch) } };
-    await runTool("mkfsVfat", ["-C", "--invariant", "-i", "4e455855", "-n", "NEXUS-EFI", efiImg, String(EFI_IMG_KIB)], epochEnv);
-    utimesSync(bootx64, inputs.epoch, inputs.epoch);
-    await runTool("mmd", ["-i", efiImg, "::/EFI", "::/EFI/BOOT"], epochEnv);
-    await runTool("mcopy", ["-m", "-i", efiImg, bootx64, "::/EFI/BOOT/BOOTX64.EFI"], epochEnv);
 
     await runTool("xorriso", [
       "-as", "mkisofs", "-o", tmp, "-r", "-V", "NEXUS_INSTALL",
