@@ -26,7 +26,7 @@ Exit status: 0 built, 1 invalid config or failed build, 2 usage error.
 Formats:
   iso     hybrid ISO (BIOS and UEFI, also for a USB stick): a live installer that writes the
           base image to the machine's first disk, then provisions it
-  raw     the base image with GRUB on it (BIOS)
+  raw     the base image with GRUB on it (BIOS and UEFI)
   qcow2   the same disk as qcow2
   gce     disk.raw (whole GiB) in a GNU sparse .tar.gz, for Compute Engine's image import;
           without --config the machine reads user-data from the metadata server
