@@ -84,9 +84,19 @@ function isoImage(): { config: CheckedConfig; token: string; iso: string } {
   return (builtIso = { config, token, iso });
 }
 
-const INSTALLED = /nexus-boot: .* installed to \/dev\/vd[ab] after \d+ ms of boot: rebooting into it/;
+/**
+ * Checks an install boot ended in the installer's reboot (QEMU runs with -no-reboot) and left
+ * the ISO's config in the disk's embed area. The disk is checked rather than the console: the
+ * installer's last console lines can be lost when it reboots (seen on a loaded TCG host).
+ */
+function expectInstalled(id: string, vm: VmResult, disk: string, iso: string): void {
+  const log = join(WORK, `${id}-install.log`);
+  expect({ timedOut: vm.timedOut, exitCode: vm.exitCode, log }).toEqual({ timedOut: false, exitCode: 0, log });
+  const show = (image: string) => Bun.spawnSync([requireArtifact("nexus"), "image", "--show-config", image], { stdout: "pipe" }).stdout.toString();
+  expect(show(disk)).toBe(show(iso));
+}
 
-describe("nexus image, booted (QEMU, TCG, BIOS firmware)", () => {
+describe("nexus image, booted by the firmware (QEMU, TCG; SeaBIOS, and OVMF for UEFI)", () => {
   // SeaBIOS tries only the first hard disk, so the ISO, like a USB stick picked in the boot
   // menu, is the first disk; taken out after the install, the machine boots its own disk.
   test.concurrent("iso: the installer, booted from the first disk like a USB stick, installs to the blank disk and reboots; the disk's first boot provisions it", async () => {
@@ -97,9 +107,7 @@ describe("nexus image, booted (QEMU, TCG, BIOS firmware)", () => {
       { cmdline: [], disks: [{ path: iso, readOnly: true }, { path: disk }], net: { mode: "none" }, memMiB: 2048 },
       { timeoutMs: 2 * BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}-install.log`) },
     );
-    expect({ timedOut: install.timedOut, exitCode: install.exitCode, log: join(WORK, `${id}-install.log`) }).toEqual({ timedOut: false, exitCode: 0, log: join(WORK, `${id}-install.log`) });
-    expect(install.serial).toMatch(/installed to \/dev\/vdb after/);
-    expect(install.serial).toContain("installed the embedded config into the embed area of /dev/vdb");
+    expectInstalled(id, install, disk, iso);
     const vm = await bootVm({ cmdline: [], disks: [{ path: disk }], net: { mode: "none" } }, { timeoutMs: BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}.log`) });
     const fields = await expectProvisioned(id, vm, disk, config, token);
     expect(fields.root).toBe("/dev/vda1:ext4");
@@ -142,10 +150,9 @@ describe("nexus image, booted (QEMU, TCG, BIOS firmware)", () => {
     const disk = blankDisk(id, 2);
     const install = await bootVm(
       { cmdline: [], disks: [{ path: disk }, { path: iso, readOnly: true }], net: { mode: "none" }, memMiB: 2048, uefiFirmware: OVMF },
-      { timeoutMs: 2 * BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}-install.log`), until: INSTALLED },
+      { timeoutMs: 2 * BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}-install.log`) },
     );
-    expect({ stopped: install.stopped, log: join(WORK, `${id}-install.log`) }).toEqual({ stopped: true, log: join(WORK, `${id}-install.log`) });
-    expect(install.serial).toContain("installed the embedded config into the embed area of /dev/vda");
+    expectInstalled(id, install, disk, iso);
     const vm = await bootVm({ cmdline: [], disks: [{ path: disk }], net: { mode: "none" }, uefiFirmware: OVMF }, { timeoutMs: BOOT_TIMEOUT_MS, serialLog: join(WORK, `${id}.log`) });
     await expectProvisioned(id, vm, disk, config, token);
     rmSync(disk, { force: true });
