@@ -17,7 +17,7 @@ all: build
 APT_PACKAGES := util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs dosfstools \
   mdadm cryptsetup-bin passwd kmod cpio zstd busybox-static qemu-system-x86 \
   qemu-utils python3 curl ca-certificates udev dmsetup systemd dracut-core \
-  open-vm-tools socat genisoimage mtools grub-common grub-pc-bin
+  open-vm-tools socat genisoimage mtools grub-common grub-pc-bin grub-efi-amd64-bin xorriso ovmf
 
 deps: .cache/apt.stamp
 .cache/apt.stamp: Makefile

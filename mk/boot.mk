@@ -32,7 +32,7 @@ dist/base-os.img: scripts/build-base-image.sh initramfs/stage-tinyos.sh $(shell 
 # Every boot scenario (a–h of issue 6), the examples, and 4 power cuts during the demo's
 # first boot (test/qemu/crash.qemu.ts; the full matrix: make test-qemu-crash), two machines at a time.
 test-qemu: setup initramfs initramfs-dracut base-image dist/demo.ign
-	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./test/qemu/platforms.qemu.ts ./src/stages/disks.qemu.ts ./test/qemu/examples.qemu.ts ./test/qemu/crash.qemu.ts
+	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./test/qemu/platforms.qemu.ts ./src/stages/disks.qemu.ts ./test/qemu/examples.qemu.ts ./test/qemu/crash.qemu.ts ./test/qemu/images.qemu.ts
 
 # The full power-cut matrix by hand: 10 cut points over the demo's first boot (or CRASH_POINTS).
 CRASH_POINTS ?= 10

@@ -19,6 +19,7 @@ export const NEXUS_COMMANDS = {
   apply: { summary: "Provision a root directory from a config or a program", load: () => import("./commands/compiled.ts").then((m) => m.command("apply")) },
   verify: { summary: "Report every difference between a provisioned root (and its disks) and a config or a program", load: () => import("./commands/compiled.ts").then((m) => m.command("verify")) },
   schema: { summary: "Print the JSON Schema of a spec version, for editors and CI", load: () => import("./commands/schema.ts") },
+  image: { summary: "Build a bootable image (iso, raw, qcow2, gce) carrying a config for its first boot", load: () => import("./commands/image.ts") },
   translate: { summary: "Translate a Butane config (YAML) to an Ignition config (JSON)", load: () => import("../cli/translate.ts") },
 } as const satisfies Record<string, Entry>;
 

@@ -42,6 +42,8 @@ export interface VmSpec {
   /** One network, or several NICs (eth0, eth1… in order), each on its own slirp network. */
   net: VmNet | readonly VmNet[];
   memMiB?: number;
+  /** UEFI firmware image (e.g. OVMF.fd of Debian's ovmf) instead of SeaBIOS. */
+  uefiFirmware?: string;
   /** A guest reboot restarts the machine (default: QEMU exits, -no-reboot). */
   reboot?: boolean;
 }
@@ -96,6 +98,7 @@ export function buildQemuArgs(spec: VmSpec): string[] {
     "-monitor", "none",
     "-serial", "stdio",
     ...(spec.reboot ? [] : ["-no-reboot"]),
+    ...(spec.uefiFirmware ? ["-bios", spec.uefiFirmware] : []),
     "-device", "pvpanic",
     "-action", "panic=exit-failure",
   ];
