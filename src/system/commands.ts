@@ -1,11 +1,12 @@
 // One table of the external commands and host paths nexus-init uses. Each entry can be
 // overridden by an environment variable (NEXUS_CMD_<KEY>, NEXUS_PATH_<KEY>) so tests and
-// distributions can point elsewhere; no stage hard-codes a tool name or host path.
+// distributions can point elsewhere; no stage hard-codes a tool name or host path. The
+// LiveCD initramfs ships exactly these (initramfs/build.sh), so a tool nothing runs does not
+// belong here: partition tables are written natively (no sgdisk or sfdisk), loop devices are
+// only the tests' business (no losetup).
 
 /** External programs, by role. */
 export const COMMANDS = {
-  sgdisk: "sgdisk",
-  sfdisk: "sfdisk",
   partx: "partx",
   blkid: "blkid",
   wipefs: "wipefs",
@@ -27,7 +28,6 @@ export const COMMANDS = {
   groupmod: "groupmod",
   groupdel: "groupdel",
   modprobe: "modprobe",
-  losetup: "losetup",
   // Provided by the boot environment (the hand-built initramfs ships them, see
   // initramfs/README.md), called by `run` with several stages: bring up the network between
   // fetch-offline and fetch, mount the real root (argument: where) between disks and mount.
