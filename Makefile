@@ -11,11 +11,13 @@ SRC   := $(shell find src -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 
 all: build
 
-# Debian packages the stages call and the tests exercise (root, apt).
+# Debian packages the stages call and the tests exercise (root, apt). The platform providers
+# call vmware-rpctool (open-vm-tools) and socat (vsock); the platform scenarios build config
+# drives with genisoimage (ISO 9660, UDF) and mtools (vfat, without mounting).
 APT_PACKAGES := util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs dosfstools \
   mdadm cryptsetup-bin passwd kmod cpio zstd busybox-static qemu-system-x86 \
   qemu-utils python3 curl ca-certificates udev dmsetup systemd dracut-core \
-  grub-common grub-pc-bin
+  open-vm-tools socat genisoimage mtools grub-common grub-pc-bin
 
 deps: .cache/apt.stamp
 .cache/apt.stamp: Makefile

@@ -16,17 +16,19 @@
 // ext4 skips this). After the benchmark deletes the previous run's root, each new file then
 // costs ~0.5–1 ms of kernel CPU instead of ~26 µs, which swamps both engines' own work. The
 // tmpdir line therefore says whether it is such a filesystem.
-// Per venue, "shadow tools alone" times the 30 groupadd/useradd commands that both engines run
-// for the config's passwd section, in the same order, on a freshly seeded root: no engine that
-// runs them one after another can be faster than that. A summary table ends the output.
+// Per venue, "accounts" is what the passwd section costs nexus-init: its wall time with the
+// config minus without it (nexus-init writes the account databases itself; Ignition runs 30
+// groupadd/useradd commands). A summary table ends the output.
 // Run: bun run bench/files.ts  (needs root (mounts, loop devices), dist/nexus-init or NEXUS_BIN,
 // `apt-get install ignition`). Env: BENCH_RUNS=N (default 5), BENCH_VENUES=comma list of
 // tmpdir,ext4,tmpfs (default all three); a venue that cannot be mounted is skipped with a note.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
+import { NAME_MAP } from "../test/conformance/root_runner.ts";
+import { snapshotTree } from "../test/tree_snapshot.ts";
 
 const BIN = process.env.NEXUS_BIN ?? resolve(import.meta.dir, "../dist/nexus-init");
 const IGNITION = process.env.IGNITION_BIN ?? "/usr/lib/dracut/modules.d/30ignition/ignition";
@@ -90,7 +92,7 @@ export function fleetConfig(): object {
   return { ignition: { version: VERSION }, storage: { files, directories, links }, passwd: { groups, users }, systemd: { units } };
 }
 
-/** The same config without accounts: what the engines do besides running shadow's tools. */
+/** The same config without accounts: what the engines do besides users and groups. */
 export function withoutAccounts(config: object): object {
   const c = structuredClone(config) as { passwd?: unknown; storage: { files: { user?: unknown; group?: unknown }[]; directories: { user?: unknown }[] } };
   delete c.passwd;
@@ -185,6 +187,12 @@ async function compare(work: string, dir: string, title: string, config: object,
     const g = { wall: median(ign.map((r) => r.wall)), rss: median(ign.map((r) => r.rssKb)) / 1024 };
     console.log(`  ignition 2.14 fetch+files  wall ${(g.wall * 1000).toFixed(0).padStart(5)} ms   peak RSS ${g.rss.toFixed(1)} MB`);
     console.log(`  ratio nexus/ignition wall: ${(n.wall / g.wall).toFixed(2)} (target ≤ 0.50); peak RSS ≤ 100 MB: ${n.rss <= 100 ? "met" : "NOT met"}`);
+    const differences = treeDifferences(dir, config);
+    if (differences.length === 0) console.log("  trees: identical (after Ignition 2.14's known differences from upstream)");
+    else {
+      console.log(`  trees: ${differences.length} node(s) differ:\n${differences.slice(0, 20).map((l) => `    ${l}`).join("\n")}`);
+      process.exitCode = 1;
+    }
     return { nexus: n.wall, ignition: g.wall };
   }
   console.log(`  Ignition not found at ${IGNITION} (apt-get install ignition): no comparison`);
@@ -192,44 +200,43 @@ async function compare(work: string, dir: string, title: string, config: object,
 }
 
 /**
- * The shadow-utils commands both engines run for a config's passwd section, in their order:
- * every group (groupadd), then every user (useradd, creating the home directory, password
- * locked).
+ * The trees both engines left from the last run of a comparison (roots under dir), node by node:
+ * path, type, mode, owner, contents. Ignition's own names become nexus-init's (NAME_MAP), and
+ * what Ignition 2.14 does differently from current upstream, which nexus-init follows, is taken
+ * out first (in the throwaway roots): each engine's result report, the preset file's line order
+ * (2.14 writes Go map order, nexus-init sorts), and the gshadow password of a group the config
+ * creates without passwordHash (2.14 passes "*"; upstream since 2.25 keeps groupadd's "!").
+ * Returns the differences left ("ign"/"nexus" lines).
  */
-export function shadowCommands(config: object, root: string): string[][] {
-  const passwd = (config as { passwd?: { groups?: { name: string; gid?: number }[]; users?: { name: string; uid?: number; groups?: string[] }[] } }).passwd;
-  const groups = (passwd?.groups ?? []).map((g) => ["groupadd", "--root", root, ...(g.gid !== undefined ? ["--gid", String(g.gid)] : []), g.name]);
-  const users = (passwd?.users ?? []).map((u) => [
-    "useradd",
-    "--root",
-    root,
-    "--create-home",
-    "--password",
-    "*",
-    ...(u.uid !== undefined ? ["--uid", String(u.uid)] : []),
-    ...(u.groups && u.groups.length > 0 ? ["--groups", u.groups.join(",")] : []),
-    u.name,
-  ]);
-  return [...groups, ...users];
-}
-
-/** Median wall seconds of running the config's shadow commands one after another on a fresh root under dir. */
-function shadowAlone(dir: string, config: object): number {
-  const root = join(dir, "shadow-root");
-  const walls: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    rmSync(root, { recursive: true, force: true });
-    seedRoot(root);
-    const commands = shadowCommands(config, root);
-    const t0 = performance.now();
-    for (const argv of commands) {
-      const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
-      if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: exit ${r.exitCode}: ${r.stderr.toString().trim()}`);
-    }
-    walls.push((performance.now() - t0) / 1000);
+function treeDifferences(dir: string, config: object): string[] {
+  const nexus = join(dir, "nexus-root");
+  const ign = join(dir, "ign-root");
+  rmSync(join(nexus, "etc/.nexus-result.json"), { force: true });
+  rmSync(join(ign, "etc/.ignition-result.json"), { force: true });
+  const [presetIgn, presetNexus] = NAME_MAP.find(([i]) => i.endsWith(".preset"))!;
+  const [keysIgn, keysNexus] = NAME_MAP.find(([i]) => i.includes("authorized_keys.d"))!;
+  if (existsSync(join(ign, presetIgn))) renameSync(join(ign, presetIgn), join(ign, presetNexus));
+  for (const root of [nexus, ign]) {
+    const preset = join(root, presetNexus);
+    if (existsSync(preset)) writeFileSync(preset, readFileSync(preset, "utf8").split("\n").filter((l) => l !== "").sort().join("\n") + "\n");
   }
-  rmSync(root, { recursive: true, force: true });
-  return median(walls);
+  for (const home of existsSync(join(ign, "home")) ? readdirSync(join(ign, "home")) : []) {
+    const from = join(ign, "home", home, keysIgn);
+    if (existsSync(from)) renameSync(from, join(ign, "home", home, keysNexus));
+  }
+  const groups = (config as { passwd?: { groups?: { name: string; passwordHash?: string }[] } }).passwd?.groups ?? [];
+  const starred = new Set(groups.filter((g) => !g.passwordHash).map((g) => g.name));
+  for (const f of ["etc/gshadow", "etc/gshadow-"]) {
+    const path = join(ign, f);
+    if (!existsSync(path)) continue;
+    const text = readFileSync(path, "latin1");
+    writeFileSync(path, text.replace(/^([^:\n]*):\*:/gm, (line, name: string) => (starred.has(name) ? `${name}:!:` : line)), "latin1");
+  }
+  const a = snapshotTree(ign);
+  const b = snapshotTree(nexus);
+  const inA = new Set(a);
+  const inB = new Set(b);
+  return [...a.filter((l) => !inB.has(l)).map((l) => `ign   ${l}`), ...b.filter((l) => !inA.has(l)).map((l) => `nexus ${l}`)];
 }
 
 /** Runs argv to completion; throws with its stderr when it fails. */
@@ -387,26 +394,31 @@ interface VenueResult {
   skipped?: string;
   full?: Walls;
   bare?: Walls;
-  shadow?: number;
 }
 
-/** The summary table: venue × with/without accounts × nexus, ignition, ratio; plus the shadow floor. */
+/** The summary table: venue × with/without accounts × nexus, ignition, ratio; plus nexus' accounts share. */
 function printSummary(results: VenueResult[]): void {
   const ms = (s: number | undefined) => (s === undefined ? "-" : (s * 1000).toFixed(0));
   const ratio = (w: Walls | undefined) => (w?.ignition === undefined ? "-" : (w.nexus / w.ignition).toFixed(2));
   const cells = (w: Walls | undefined) => [ms(w?.nexus).padStart(7), ms(w?.ignition).padStart(9), ratio(w).padStart(6)].join(" ");
   const fsWidth = Math.max(10, ...results.map((r) => (r.fs ?? "").length));
   console.log(`\nsummary: median wall ms, ${RUNS} runs each`);
-  console.log(`${"".padEnd(7 + fsWidth + 2)}    ${"with accounts".padEnd(22)}    ${"without accounts".padEnd(22)}  shadow tools`);
-  console.log(`${"venue".padEnd(7)}${"filesystem".padEnd(fsWidth + 2)}  ${"  nexus  ignition  ratio"}  ${"  nexus  ignition  ratio"}  alone (floor)`);
+  console.log(`${"".padEnd(7 + fsWidth + 2)}    ${"with accounts".padEnd(22)}    ${"without accounts".padEnd(22)}  nexus accounts`);
+  console.log(`${"venue".padEnd(7)}${"filesystem".padEnd(fsWidth + 2)}  ${"  nexus  ignition  ratio"}  ${"  nexus  ignition  ratio"}  (with - without)`);
   for (const r of results) {
     if (r.skipped !== undefined) {
       console.log(`${r.name.padEnd(7)}skipped: ${r.skipped}`);
       continue;
     }
-    const floor = r.shadow === undefined ? "-" : `${ms(r.shadow)}${r.full?.ignition !== undefined ? ` (${(r.shadow / r.full.ignition).toFixed(2)} of ign.)` : ""}`;
-    console.log(`${r.name.padEnd(7)}${(r.fs ?? "").padEnd(fsWidth + 2)}  ${cells(r.full)}  ${cells(r.bare)}  ${floor.padStart(6)}`);
+    console.log(`${r.name.padEnd(7)}${(r.fs ?? "").padEnd(fsWidth + 2)}  ${cells(r.full)}  ${cells(r.bare)}  ${accountsShare(r).padStart(6)}`);
   }
+}
+
+/** nexus-init's accounts cost on a venue: ms and share of its wall time with accounts. */
+function accountsShare(r: VenueResult): string {
+  if (!r.full || !r.bare) return "-";
+  const d = r.full.nexus - r.bare.nexus;
+  return `${(d * 1000).toFixed(0)} ms (${((d / r.full.nexus) * 100).toFixed(0)}%)`;
 }
 
 async function main(): Promise<void> {
@@ -449,13 +461,9 @@ async function main(): Promise<void> {
         const slow = fs.type === "ext4" && fs.journal === false ? " — without a journal ext4 checks recently deleted inodes on every allocation: file creation can be slow" : "";
         console.log(`\n== venue ${name}: roots in ${venue.dir} (${describeFs(fs)} on ${fs.device}${slow})`);
         result.full = await compare(work, venue.dir, "fleet node", fleet, haveIgnition);
-        result.shadow = shadowAlone(venue.dir, fleet);
-        const share = result.full.ignition !== undefined ? `= ${(result.shadow / result.full.ignition).toFixed(2)} of ignition's wall ` : "";
-        const count = shadowCommands(fleet, "").length;
-        console.log(`  shadow tools alone (${count} commands) wall ${(result.shadow * 1000).toFixed(0).padStart(5)} ms   ${share}(the floor for any engine that runs them in order)`);
-        // Both engines run the same 30 shadow-utils commands, which fsync the account files; this
-        // second run shows the engines' own work without them.
+        // The same config without its passwd section: the engines' work besides the accounts.
         result.bare = await compare(work, venue.dir, "fleet node without accounts", withoutAccounts(fleet), haveIgnition);
+        console.log(`  nexus-init's accounts: ${accountsShare(result)} of its wall time with accounts`);
       } finally {
         pendingCleanups.splice(pendingCleanups.indexOf(venue.cleanup), 1);
         venue.cleanup();

@@ -31,7 +31,7 @@ dist/base-os.img: scripts/build-base-image.sh initramfs/stage-tinyos.sh $(shell 
 
 # Every boot scenario (a–h of issue 6), two machines at a time.
 test-qemu: setup initramfs initramfs-dracut base-image dist/demo.ign
-	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./src/stages/disks.qemu.ts ./test/qemu/examples.qemu.ts
+	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./test/qemu/platforms.qemu.ts ./src/stages/disks.qemu.ts ./test/qemu/examples.qemu.ts
 
 # make demo [CONFIG=file.ign|file.bu|system.ts] [DISK=out.img]
 CONFIG ?=

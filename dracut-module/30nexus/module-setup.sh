@@ -21,7 +21,8 @@ installkernel() {
         ext4 xfs btrfs vfat nls_cp437 nls_iso8859_1 nls_utf8 nls_ascii isofs \
         md_mod linear raid0 raid1 raid10 raid456 \
         dm_mod dm_crypt xts ecb essiv af_alg algif_skcipher algif_hash \
-        xxhash_generic blake2b_generic
+        xxhash_generic blake2b_generic \
+        sr_mod udf hv_utils vsock vmw_vsock_virtio_transport
 }
 
 install() {
@@ -34,6 +35,8 @@ install() {
         mkfs.ext4 mkfs.xfs mkfs.btrfs mkfs.vfat mkswap mount umount losetup modprobe \
         useradd usermod userdel groupadd groupmod groupdel lsblk findmnt dmsetup
     inst_multiple -o clevis mke2fs e2label tune2fs xfs_admin xfs_db btrfs fatlabel mkfs.fat
+    # The platform channels (VMware guestinfo, vsock, VirtualBox properties, the z/VM reader).
+    inst_multiple -o vmware-rpctool socat VBoxControl vmur chccwdev cio_ignore
     inst_rules 63-md-raid-arrays.rules 64-btrfs.rules
     [[ -f /etc/mke2fs.conf ]] && inst_simple /etc/mke2fs.conf
 

@@ -6,7 +6,7 @@
 // result for the later stages (cache.ts).
 import { formatIssue, hasErrors, mergeConfigs, NEWEST_STABLE, validateConfig, type Config, type SpecVersion } from "../config/index.ts";
 import type { Logger } from "../log/logger.ts";
-import { fetchUserConfig, providerChain, readBaseFragments, readKernelArgs, type ProviderContext } from "../providers/index.ts";
+import { fetchUserConfig, providerChain, readBaseFragments, readKernelArgs, type ProviderContext, type ProviderFile } from "../providers/index.ts";
 import { createFetcher, type FetcherOptions, type ResourceFetcher } from "../resource/index.ts";
 import type { System } from "../system/system.ts";
 import { readConfigCache, writeConfigCache } from "./cache.ts";
@@ -66,8 +66,30 @@ async function readBase(input: AcquireInput, fetched: FetchedConfig[]): Promise<
   return base;
 }
 
+/** What the platform's provider fetched: the user config, and files it wants written (Hyper-V). */
+interface UserConfig {
+  config: Config;
+  version: SpecVersion;
+  files: ProviderFile[];
+}
+
+/** The files a provider wants written, as a config the user config is merged over. */
+export function providerFilesConfig(files: readonly ProviderFile[]): Config {
+  return {
+    ignition: { version: NEWEST_STABLE },
+    storage: {
+      files: files.map((f) => ({
+        path: f.path,
+        mode: f.mode,
+        overwrite: true,
+        contents: { source: `data:;base64,${Buffer.from(f.data).toString("base64")}` },
+      })),
+    },
+  } as Config;
+}
+
 /** The user config from the first provider that has one, else the empty config. */
-async function readUser(input: AcquireInput, fetcher: ResourceFetcher, fetched: FetchedConfig[]): Promise<{ config: Config; version: SpecVersion }> {
+async function readUser(input: AcquireInput, fetcher: ResourceFetcher, fetched: FetchedConfig[]): Promise<UserConfig> {
   const pctx: ProviderContext = {
     fetcher: fetcher.withDefaults({ timeouts: { httpTotal: PROVIDER_FETCH_TIMEOUT_S } }),
     system: input.system,
@@ -77,15 +99,16 @@ async function readUser(input: AcquireInput, fetcher: ResourceFetcher, fetched: 
     deviceWaitMs: input.deviceWaitMs,
   };
   const user = await fetchUserConfig(pctx);
+  const files = user.files ?? [];
   if (user.kind === "config" && user.raw.length > 0) {
     const parsed = parseOrThrow(user.raw, `user config from ${user.source}`, input.log);
     fetched.push({ kind: "user", source: user.source, referenced: false });
-    return parsed;
+    return { ...parsed, files };
   }
   // Ignition's rule: an empty provider config means "no config", not an invalid one.
   if (user.kind === "config") input.log.info(`The config from ${user.source} is empty; continuing with an empty config`);
   else input.log.info(`No user config on platform "${input.platform}" (${user.reason}); continuing with an empty config`);
-  return parseOrThrow(new TextEncoder().encode(JSON.stringify({ ignition: { version: NEWEST_STABLE } })), "empty config", input.log);
+  return { ...parseOrThrow(new TextEncoder().encode(JSON.stringify({ ignition: { version: NEWEST_STABLE } })), "empty config", input.log), files };
 }
 
 /** Runs the whole acquisition; NeedNetError escapes when offline and the network is needed. */
@@ -98,7 +121,9 @@ export async function acquireConfig(input: AcquireInput): Promise<AcquiredConfig
   const render: RenderEnv = { base, log: input.log, fetched: [] };
   const rendered = await renderConfig(user.config, render);
   fetched.push(...render.fetched);
-  const full = await inlineCertificateAuthorities(baseConfig ? mergeConfigs(baseConfig, rendered) : rendered, render);
+  // Files the provider wants written (Hyper-V's KVP pools) sit under everything else.
+  const under = user.files.length > 0 ? mergeConfigs(providerFilesConfig(user.files), baseConfig ?? providerFilesConfig([])) : baseConfig;
+  const full = await inlineCertificateAuthorities(under ? mergeConfigs(under, rendered) : rendered, render);
   // Only a config that merging or rendering changed needs validating again: the user config
   // alone was validated when it was parsed, and its warnings were already logged then.
   const issues = full === user.config ? [] : validateConfig(full, user.version);

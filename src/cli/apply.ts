@@ -5,13 +5,14 @@ import { runStages, type EngineResult } from "../executor/engine.ts";
 import { Logger, stderrSink } from "../log/logger.ts";
 import { openSession } from "../executor/session.ts";
 import { STAGE_NAMES } from "../executor/names.ts";
+import { ACCOUNTS_MODES, type AccountsMode } from "../executor/stage.ts";
 import { Root } from "../system/root.ts";
-import { parseCommandArgs, usageError, program } from "./args.ts";
+import { accountsOption, parseCommandArgs, usageError, program } from "./args.ts";
 import { readConfigArg, UsageError } from "./input.ts";
 
 export const summary = "Provision a root directory from a config (all stages, one process)";
 
-const USAGE = `Usage: nexus-init apply --root DIR [--json] CONFIG|-
+const USAGE = `Usage: nexus-init apply --root DIR [--json] [--accounts=native|tools] CONFIG|-
 
 Parses and validates CONFIG (or standard input with "-"); when it is valid, runs every stage
 against the root directory DIR in one process, logging each action on standard error and the
@@ -20,23 +21,30 @@ Exit status: 0 success, 1 invalid config or failed provisioning, 2 usage error.
 
 Options:
   --root DIR   the target root directory (required)
-  --json       end with a machine-readable report on standard output`;
+  --json       end with a machine-readable report on standard output
+  --accounts=native|tools
+               write users and groups natively (default) or by running shadow's useradd,
+               usermod, userdel, groupadd, groupmod and groupdel with --root, as Ignition does`;
 
 /** Parsed command line, or the exit code of a usage problem already reported. */
 export interface RootCommandArgs {
   root: string;
   json: boolean;
   configArg: string;
+  accounts: AccountsMode;
 }
+
 
 /** Parses `--root DIR [--json] CONFIG` for apply and plan; prints usage problems. */
 export function parseRootCommand(cmd: string, usage: string, args: string[]): RootCommandArgs | number {
-  const parsed = parseCommandArgs(cmd, usage, args, { root: { type: "string" }, json: { type: "boolean" } });
+  const parsed = parseCommandArgs(cmd, usage, args, { root: { type: "string" }, json: { type: "boolean" }, accounts: { type: "string" } });
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (typeof values.root !== "string" || values.root === "") return usageError(cmd, usage, "--root DIR is required");
   if (positionals.length !== 1) return usageError(cmd, usage, 'expected exactly one config file (or "-")');
-  return { root: values.root, json: values.json === true, configArg: positionals[0]! };
+  const accounts = accountsOption(values.accounts);
+  if (!(ACCOUNTS_MODES as readonly string[]).includes(accounts)) return usageError(cmd, usage, accounts);
+  return { root: values.root, json: values.json === true, configArg: positionals[0]!, accounts: accounts as AccountsMode };
 }
 
 /** Reads, parses and validates the config and checks the root; prints what is wrong. */
@@ -79,7 +87,7 @@ export async function main(args: string[]): Promise<number> {
     return input.code;
   }
   const log = new Logger(stderrSink());
-  const session = openSession({ root: a.root, configArg: a.configArg, bytes: input.bytes, config: input.config, log });
+  const session = openSession({ root: a.root, configArg: a.configArg, bytes: input.bytes, config: input.config, log, accounts: a.accounts });
   let result: EngineResult;
   try {
     result = await runStages(STAGE_NAMES, session.options);

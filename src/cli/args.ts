@@ -1,6 +1,7 @@
 // Shared command-line parsing for the subcommands: node:util parseArgs plus the conventions
 // every command follows (usage errors → exit 2 with usage on stderr, --help → usage on stdout).
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ACCOUNTS_MODES, type AccountsMode } from "../executor/stage.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -36,4 +37,11 @@ export function parseCommandArgs(
 export function usageError(cmd: string, usage: string, message: string): number {
   process.stderr.write(`${program.name} ${cmd}: ${message}\n\n${named(usage)}\n`);
   return 2;
+}
+
+/** Reads --accounts=native|tools (default native); a usage problem comes back as its message. */
+export function accountsOption(value: string | boolean | undefined): AccountsMode | string {
+  if (value === undefined) return "native";
+  if (typeof value === "string" && (ACCOUNTS_MODES as readonly string[]).includes(value)) return value as AccountsMode;
+  return `--accounts must be one of ${ACCOUNTS_MODES.join(", ")}`;
 }

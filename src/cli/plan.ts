@@ -9,7 +9,7 @@ import { program } from "./args.ts";
 
 export const summary = "Show what apply would do to a root directory, touching nothing";
 
-const USAGE = `Usage: nexus-init plan --root DIR [--json] CONFIG|-
+const USAGE = `Usage: nexus-init plan --root DIR [--json] [--accounts=native|tools] CONFIG|-
 
 Prints what "nexus-init apply" would do to DIR: nodes created, overwritten, appended or left
 alone; users and groups added, modified or deleted; units written, enabled, masked; drop-ins.
@@ -19,7 +19,9 @@ Exit status: 0 the plan can be applied, 1 invalid config or a step that would fa
 
 Options:
   --root DIR   the target root directory (required)
-  --json       print {"ok":bool,"plan":[…]} on standard output instead of text`;
+  --json       print {"ok":bool,"plan":[…]} on standard output instead of text
+  --accounts=native|tools
+               plan users and groups as apply would write them (default native)`;
 
 /** The plan as aligned text lines. */
 export function formatPlan(plan: readonly PlanEntry[]): string {
@@ -41,7 +43,7 @@ export async function main(args: string[]): Promise<number> {
   const log = new Logger((l) => {
     if (/(^|: )(WARNING|ERR|CRIT): /.test(l)) process.stderr.write(l + "\n");
   });
-  const session = openSession({ root: a.root, configArg: a.configArg, bytes: input.bytes, config: input.config, log });
+  const session = openSession({ root: a.root, configArg: a.configArg, bytes: input.bytes, config: input.config, log, accounts: a.accounts });
   let result: Awaited<ReturnType<typeof planStages>>;
   try {
     result = await planStages(STAGE_NAMES, session.options);

@@ -1,15 +1,16 @@
-// nexus-init run --stage NAME|all|NAME,NAME… --platform ID [--root /sysroot]
-import { parseCommandArgs, usageError } from "./args.ts";
+// nexus-init run --stage NAME|all|NAME,NAME… --platform ID [--root /sysroot] [--accounts=native|tools]
+import { accountsOption, parseCommandArgs, usageError } from "./args.ts";
 import { bootSequenceHooks } from "../executor/boot_sequence.ts";
 import { runStages, type StageHooks } from "../executor/engine.ts";
 import { Logger, stderrSink } from "../log/logger.ts";
 import { defaultRunPaths } from "../executor/paths.ts";
 import { isStageName, STAGE_NAMES, type StageName } from "../executor/names.ts";
 import { realSystem } from "../system/real.ts";
+import type { AccountsMode } from "../executor/stage.ts";
 
 export const summary = "Run provisioning stages: one (what the initramfs units call) or all (one process)";
 
-const USAGE = `Usage: nexus-init run --stage NAME|all|NAME,NAME... --platform ID [--root DIR]
+const USAGE = `Usage: nexus-init run --stage NAME|all|NAME,NAME... --platform ID [--root DIR] [--accounts=native|tools]
 
 Runs stages as the initramfs does at first boot: ${STAGE_NAMES.join(", ")}.
 The fetch stages cache the rendered config in the run directory (/run/nexus, or
@@ -30,7 +31,9 @@ Exit status: 0 success (also when stopped for a reboot), 1 a stage failed, 2 usa
 Options:
   --stage NAME     the stage, "all", or a comma-separated list of stages (required)
   --platform ID    the platform the config comes from, e.g. qemu, gcp, aws, file (required)
-  --root DIR       the target root (default /sysroot)`;
+  --root DIR       the target root (default /sysroot)
+  --accounts=native|tools
+                   write users and groups natively (default) or with shadow's tools`;
 
 /** The stages a --stage value names, in boot order, or an error message. */
 export function parseStageList(value: string): StageName[] | string {
@@ -49,9 +52,10 @@ export async function main(args: string[]): Promise<number> {
     stage: { type: "string" },
     platform: { type: "string" },
     root: { type: "string" },
+    accounts: { type: "string" },
   });
   if (typeof parsed === "number") return parsed;
-  const values = parsed.values as { stage?: string; platform?: string; root?: string };
+  const values = parsed.values as { stage?: string; platform?: string; root?: string; accounts?: string };
   if (parsed.positionals.length > 0) return usageError("run", USAGE, `unexpected argument "${parsed.positionals[0]}"`);
   const stages = values.stage ? parseStageList(values.stage) : "--stage NAME is required";
   if (typeof stages === "string") {
@@ -62,6 +66,8 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`nexus-init run: --platform ID is required\n`);
     return 2;
   }
+  const accounts = accountsOption(values.accounts);
+  if (accounts !== "native" && accounts !== "tools") return usageError("run", USAGE, accounts);
   const root = values.root ?? "/sysroot";
   const system = realSystem();
   const sink = stderrSink();
@@ -74,6 +80,7 @@ export async function main(args: string[]): Promise<number> {
     paths: defaultRunPaths(system.env),
     configSource: `platform ${values.platform}`,
     persistState: true,
+    accounts: accounts as AccountsMode,
     hooks: stages.length > 1 ? progressHooks(log, sink.flush, bootSequenceHooks({ system, log, root })) : undefined,
   });
   return result.ok ? 0 : 1;

@@ -146,3 +146,50 @@ describe("buildReport()", () => {
     expect(buildReport({ now: 0, configSource: "data:,secret", stages: [] }).configSource).toBe("data:<redacted>");
   });
 });
+
+describe("runStages() and the platform's hooks", () => {
+  test("runStages() on packet posts each stage's outcome, the failure with its error", async () => {
+    const posts: { state: string; message: string }[] = [];
+    const srv = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req, server): Promise<Response> {
+        const p = new URL(req.url).pathname;
+        if (p === "/metadata") return Response.json({ phone_home_url: `http://127.0.0.1:${server.port}/phone-home` });
+        if (p === "/events" && req.method === "POST") posts.push((await req.json()) as { state: string; message: string });
+        return new Response("", { status: 204 });
+      },
+    });
+    try {
+      const env = { NEXUS_URL_PACKET: `http://127.0.0.1:${srv.port}` };
+      const ok = config({ storage: { files: [{ path: "/etc/motd", contents: { source: "data:,hi" } }] } });
+      await runStages(["files"], options({ platform: "packet", config: ok, system: fakeSystem({ env }) }));
+      const bad = config({ storage: { files: [{ path: "/a/f", contents: { source: "data:,x", verification: { hash: "sha256-" + "0".repeat(64) } } }] } });
+      await runStages(["files"], options({ platform: "packet", config: bad, system: fakeSystem({ env }) }));
+      expect(posts.map((p) => p.state)).toEqual(["running", "failed"]);
+      expect(posts[0]!.message).toBe("[files] Ignition status: finished successfully");
+      expect(posts[1]!.message).toMatch(/^\[files\] Ignition error: .*hash/);
+    } finally {
+      srv.stop(true);
+    }
+  });
+
+  test("runStages() deletes the config from vmware after a successful umount, and not after a failure", async () => {
+    const store = new Map([["ignition.config.data", '{"ignition":{"version":"3.4.0"}}']]);
+    const respond = (cmd: string, args: readonly string[]) => {
+      if (cmd !== "vmwareRpctool") return cmd === "umount" ? { argv: [cmd, ...args], code: 0, stdout: "", stderr: "" } : undefined;
+      const get = /^info-get guestinfo\.(\S+)$/.exec(args[0]!);
+      if (get) return store.has(get[1]!) ? { argv: args, code: 0, stdout: store.get(get[1]!)! + "\n", stderr: "" } : { argv: args, code: 1, stdout: "", stderr: "No value found" };
+      const set = /^info-set guestinfo\.(\S+) (.*)$/.exec(args[0]!)!;
+      store.set(set[1]!, set[2]!);
+      return { argv: args, code: 0, stdout: "", stderr: "" };
+    };
+    const failed = await runStages(["files", "umount"], options({ platform: "vmware", config: config({ storage: { files: [{ path: "/a/f", contents: { source: "data:,x", verification: { hash: "sha256-" + "0".repeat(64) } } }] } }), system: fakeSystem({ env: {}, respond }) }));
+    expect(failed.ok).toBe(false);
+    expect(store.get("ignition.config.data")).toContain("3.4.0");
+    const r = await runStages(["umount"], options({ platform: "vmware", config: config({}), system: fakeSystem({ env: {}, respond }) }));
+    expect(r.ok).toBe(true);
+    expect(store.get("ignition.config.data")).toBe("e30K");
+    expect(lines.some((l) => l.includes('deleting the config from platform "vmware"'))).toBe(true);
+  });
+});

@@ -9,9 +9,10 @@ import type { System } from "../system/system.ts";
 import { stageByName } from "../stages/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { readConfigCache } from "../acquire/cache.ts";
+import { deleteProvisionedConfig, deletesConfig, reportStageStatus } from "../acquire/platform_hooks.ts";
 import { buildReport, writeReport } from "./report.ts";
 import type { StageName } from "./names.ts";
-import type { PlanEntry, RunPaths, Stage, StageContext } from "./stage.ts";
+import type { AccountsMode, PlanEntry, RunPaths, Stage, StageContext } from "./stage.ts";
 import { emptyState, loadState, saveState, type StageRecord, type StageState } from "./state.ts";
 
 /** Stages that produce the rendered config instead of consuming it. */
@@ -35,6 +36,8 @@ export interface EngineOptions {
   report?: boolean;
   /** How the stages' fetchers are built (retries, cloud endpoints); fetch-offline's is offline. */
   fetcherOptions?: FetcherOptions;
+  /** How the files stage writes accounts (default "native"). */
+  accounts?: AccountsMode;
   /** Called around each stage (`run` with several stages at boot); none by default. */
   hooks?: StageHooks;
 }
@@ -120,6 +123,7 @@ class Run {
       platform: this.opts.platform,
       state: this.state,
       paths: this.opts.paths,
+      accounts: this.opts.accounts ?? "native",
     };
   }
 
@@ -161,6 +165,10 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
       result.plan.push(...plan);
       await log.op(`stage ${name}`, () => stage.run(ctx));
       if (FETCH_STAGES.includes(name)) run.afterFetch();
+      // The last stage of a provisioning that went well: the platform may now forget the config.
+      if (name === "umount" && result.ok && deletesConfig(opts.platform)) {
+        await deleteProvisionedConfig({ platform: opts.platform, system: opts.system, log, fetcher: ctx.fetcher });
+      }
       const rec: StageRecord = { name, ok: true, ms: performance.now() - t0, startedAt: new Date(startedAt).toISOString() };
       records.push(rec);
       result.stages.push(rec);
@@ -178,6 +186,8 @@ export async function runStages(names: readonly StageName[], opts: EngineOptions
       log.crit(`${name}: stage failed: ${error}`);
       opts.hooks?.after?.(rec);
     }
+    const failed = result.stages.at(-1);
+    await reportStageStatus({ platform: opts.platform, system: opts.system, log, fetcher: run.fetcher(name) }, name, failed?.ok === false ? (failed.error ?? "failed") : null);
     if (name === "files" && opts.report !== false) await reportAfterFiles(run, result);
     if (opts.persistState) saveState(opts.paths.state, run.state);
   }

@@ -9,6 +9,7 @@ import { realSystem } from "../system/real.ts";
 import type { System } from "../system/system.ts";
 import type { EngineOptions } from "./engine.ts";
 import type { Logger } from "../log/logger.ts";
+import type { AccountsMode } from "./stage.ts";
 import { runPathsIn } from "./paths.ts";
 
 /** The platform apply and plan use: the config comes from a file. */
@@ -32,6 +33,7 @@ export function openSession(args: {
   config: Config;
   log: Logger;
   system?: System;
+  accounts?: AccountsMode;
 }): Session {
   const runDir = mkdtempSync(join(tmpdir(), "nexus-run-"));
   const configFile = join(runDir, "user.ign");
@@ -68,6 +70,7 @@ export function openSession(args: {
       config: args.config,
       configSource: source,
       persistState: false,
+      accounts: args.accounts,
     },
     close: () => rmSync(runDir, { recursive: true, force: true }),
   };

@@ -18,6 +18,10 @@ export interface PlanEntry {
   detail?: string;
 }
 
+/** How the files stage writes accounts: natively (default) or by running shadow's tools. */
+export const ACCOUNTS_MODES = ["native", "tools"] as const;
+export type AccountsMode = (typeof ACCOUNTS_MODES)[number];
+
 /** What every stage gets from the engine. */
 export interface StageContext {
   /** The rendered, validated config (merge/replace resolved). */
@@ -36,6 +40,8 @@ export interface StageContext {
    * /run/nexus; `apply` and `plan` use a private temporary directory). See executor/paths.ts.
    */
   paths?: RunPaths;
+  /** How accounts are written (default "native"). */
+  accounts?: AccountsMode;
 }
 
 /** Files shared between one-stage-per-call runs. */

@@ -49,13 +49,13 @@ describe("config on a labelled device", () => {
     const r = await cmdlineProvider.fetch(context(`ignition.config.device=${label} ignition.config.path=/sub/config.ign`));
     expect(r.kind === "config" && new TextDecoder().decode(r.raw)).toContain("3.4.0");
     const mounts = await Bun.file("/proc/self/mounts").text();
-    expect(mounts).not.toContain("nexus-config-device-");
+    expect(mounts).not.toContain("nexus-config-drive-");
   });
 
   test("`cmdlineProvider.fetch()` accepts a device path and fails clearly when the file is missing", async () => {
     await expect(cmdlineProvider.fetch(context(`nexus.config.device=${loop} nexus.config.path=/nope.ign`))).rejects.toThrow(/no such file/);
     await Bun.sleep(200);
     const mounts = await Bun.file("/proc/self/mounts").text();
-    expect(mounts).not.toContain("nexus-config-device-");
+    expect(mounts).not.toContain("nexus-config-drive-");
   });
 });

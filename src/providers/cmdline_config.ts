@@ -3,13 +3,9 @@
 // supported scheme;
 // nexus.config.device= + nexus.config.path= (aliases ignition.config.*) name a filesystem, by
 // label or device path, and a file on it, which is mounted read-only just long enough to read.
-import { mkdtemp, readFile, rmdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { blkidLookup, labelPath, waitForDevices } from "../disks/devices.ts";
 import { redactUrl } from "../log/redact.ts";
-import { cleanPath } from "../system/paths.ts";
-import { check } from "../system/system.ts";
+import { readFromDrive } from "./config_drive.ts";
 import { getKernelArg } from "./kernel_args.ts";
 import { found, none, type Provider, type ProviderContext } from "./types.ts";
 
@@ -53,21 +49,7 @@ export async function waitForDevice(ctx: ProviderContext, device: string): Promi
 /** Mounts the device read-only in a private directory, reads path, and unmounts. */
 async function readFromDevice(ctx: ProviderContext, device: string, path: string): Promise<Uint8Array> {
   const dev = await ctx.log.op(`waiting for config device "${device}"`, () => waitForDevice(ctx, device));
-  const mnt = await mkdtemp(join(tmpdir(), "nexus-config-device-"));
-  try {
-    await ctx.log.op(`mounting "${dev}" read-only at "${mnt}"`, async () => check(await ctx.system.run("mount", ["-o", "ro", dev, mnt])));
-    try {
-      const file = join(mnt, cleanPath("/" + path));
-      try {
-        return new Uint8Array(await readFile(file));
-      } catch (e) {
-        const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
-        throw new Error(`Cannot read config "${path}" from device "${device}": ${why}`, { cause: e });
-      }
-    } finally {
-      await ctx.log.op(`unmounting "${mnt}"`, async () => check(await ctx.system.run("umount", [mnt])));
-    }
-  } finally {
-    await rmdir(mnt).catch(() => {});
-  }
+  const data = await readFromDrive(ctx, dev, path);
+  if (data === null) throw new Error(`Cannot read config "${path}" from device "${device}": no such file`);
+  return data;
 }

@@ -9,7 +9,7 @@ import { awsProvider } from "./aws.ts";
 import { parseKernelArgs } from "./kernel_args.ts";
 import { fileProvider } from "./file.ts";
 import { gcpProvider } from "./gcp.ts";
-import { fetchUserConfig, platformFromCmdline, providerChain } from "./index.ts";
+import { fetchUserConfig, platformFromCmdline, PLATFORMS, providerChain } from "./index.ts";
 import { cmdlineProvider } from "./cmdline_config.ts";
 import { qemuProvider } from "./qemu.ts";
 import { readBaseFragments, systemUserProvider } from "./system_dirs.ts";
@@ -261,7 +261,13 @@ describe("platform selection", () => {
 
   test("`providerChain()` puts the kernel command line and user.ign before the platform", () => {
     expect(providerChain("gcp").map((p) => p.name)).toEqual(["cmdline", "system", "gcp"]);
-    expect(() => providerChain("azure")).toThrow(/unsupported platform/);
+    expect(providerChain("azure").map((p) => p.name)).toEqual(["cmdline", "system", "azure"]);
+    expect(() => providerChain("amiga")).toThrow(/platform "amiga": unsupported platform \(known: .*akamai.*zvm\)/);
+  });
+
+  test("`PLATFORMS` holds every platform ID current upstream Ignition supports", () => {
+    const upstream = ["akamai", "aliyun", "applehv", "aws", "azure", "azurestack", "brightbox", "cloudstack", "digitalocean", "exoscale", "file", "gcp", "hetzner", "hyperv", "ibmcloud", "kubevirt", "metal", "nutanix", "nvidiabluefield", "openstack", "oraclecloud", "packet", "powervs", "proxmoxve", "qemu", "scaleway", "upcloud", "virtualbox", "vmware", "vultr", "zvm"];
+    expect([...PLATFORMS].sort()).toEqual(upstream);
   });
 
   test("`fetchUserConfig()` answers none with the platform's reason when nothing has a config", async () => {

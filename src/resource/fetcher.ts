@@ -212,6 +212,9 @@ class SchemeFetcher implements ResourceFetcher {
     return openHttp({
       url: req.url,
       method: req.method,
+      body: req.body,
+      retryStatuses: req.retryStatuses,
+      route: req.route,
       headers,
       redirectHeaders: headers,
       responseHeadersMs: req.responseHeadersMs ?? (d.timeouts?.httpResponseHeaders ?? DEFAULT_RESPONSE_HEADERS_TIMEOUT_S) * 1000,

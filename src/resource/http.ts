@@ -6,13 +6,16 @@ import type { Logger } from "../log/logger.ts";
 import { redactUrl } from "../log/redact.ts";
 import { HttpStatusError } from "./errors.ts";
 import { selectProxy } from "./proxy.ts";
+import { sendOverSocket, type SocketRoute } from "./http_socket.ts";
 import { retrying, type RetryPolicy } from "./retry.ts";
 import type { FetchContext, HttpResponse } from "./types.ts";
 
 /** One HTTP request as the fetcher and the providers describe it. */
 export interface HttpRequest {
   url: string;
-  method?: "GET" | "PUT" | "HEAD";
+  method?: "GET" | "PUT" | "HEAD" | "POST";
+  /** Request body (PUT and POST; PUT sends an empty one by default). */
+  body?: string;
   /** Headers of the first request; a repeated name sends several values (see mergeHeaders). */
   headers: readonly (readonly [string, string])[];
   /** Headers sent after a redirect (config headers stay with the first host). */
@@ -28,6 +31,10 @@ export interface HttpRequest {
   log?: Logger;
   /** Statuses that count as success (default 200 and 204, as Ignition). */
   isSuccess?: (status: number) => boolean;
+  /** Statuses below 500 retried like a 5xx (Azure IMDS: 404, 410, 429). */
+  retryStatuses?: readonly number[];
+  /** Send over a socket of our own: a chosen source port or an IPv6 zone (see http_socket.ts). */
+  route?: SocketRoute;
 }
 
 const MAX_REDIRECTS = 10;
@@ -59,7 +66,7 @@ export async function openHttp(req: HttpRequest): Promise<HttpResponse> {
     try {
       const res = await followRedirects(req);
       req.log?.info(`${req.method ?? "GET"} result: ${res.status} ${res.statusText}`.trimEnd());
-      if (res.status < 500) {
+      if (res.status < 500 && !req.retryStatuses?.includes(res.status)) {
         if (isSuccess(res.status)) return wrapResponse(res);
         await res.body?.cancel().catch(() => {});
         throw new HttpStatusError(shown, res.status);
@@ -175,8 +182,9 @@ async function sendOnce(
           req.responseHeadersMs,
         )
       : null;
-  const proxyUrl = selectProxy(new URL(url), req.proxy);
   try {
+    if (req.route) return await sendOverSocket({ url, method, headers: headerList, body: req.body, signal }, req.route);
+    const proxyUrl = selectProxy(new URL(url), req.proxy);
     const res = await fetch(url, {
       method,
       headers,
@@ -185,7 +193,7 @@ async function sendOnce(
       decompress: false,
       proxy: proxyUrl ? { url: proxyUrl, respectNoProxy: false } : false,
       ...(req.ca ? { tls: { ca: [...req.ca] } } : {}),
-      ...(method === "PUT" ? { body: "" } : {}),
+      ...(req.body !== undefined || method === "PUT" ? { body: req.body ?? "" } : {}),
     });
     return res;
   } catch (e) {

@@ -2,6 +2,7 @@
 // a scheme handler gets to open one resource.
 import type { HttpHeader, Proxy, Resource, Timeouts } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
+import type { SocketRoute } from "./http_socket.ts";
 import type { RetryPolicy } from "./retry.ts";
 
 /** Schemes the fetcher knows; which ones a config may use depends on its spec version. */
@@ -90,10 +91,15 @@ export interface HttpResponse {
 /** A raw HTTP exchange through the fetcher's retry, timeout, proxy and CA settings. */
 export interface RawRequest {
   url: string;
-  method?: "GET" | "PUT" | "HEAD";
+  method?: "GET" | "PUT" | "HEAD" | "POST";
   headers?: readonly (readonly [string, string])[];
+  body?: string;
   /** Statuses returned instead of thrown (default 200 and 204). */
   isSuccess?: (status: number) => boolean;
+  /** Statuses below 500 retried like a 5xx (Azure IMDS retries 404, 410 and 429). */
+  retryStatuses?: readonly number[];
+  /** Send over a socket of our own: a source port below 1024, an IPv6 link-local zone. */
+  route?: SocketRoute;
   /** Overrides the retry policy's attempt limit (metadata probes use 1). */
   maxAttempts?: number;
   /** Overrides the response-header timeout, in milliseconds. */

@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
 import { Logger } from "../log/logger.ts";
-import type { StageContext } from "../executor/stage.ts";
+import type { AccountsMode, StageContext } from "../executor/stage.ts";
 import { emptyState } from "../executor/state.ts";
 import { createFetcher } from "../resource/index.ts";
 import { fakeSystem, type FakeSystem } from "../system/fake.ts";
@@ -53,7 +53,7 @@ const ownerOf = (p: string) => {
   return [st.uid, st.gid];
 };
 
-function ctx(config: Config, env: Record<string, string> = {}): StageContext {
+function ctx(config: Config, env: Record<string, string> = {}, accounts: AccountsMode = "native"): StageContext {
   if (Object.keys(env).length > 0) system = fakeSystem({ env, real: true });
   return {
     config,
@@ -63,6 +63,7 @@ function ctx(config: Config, env: Record<string, string> = {}): StageContext {
     fetcher: createFetcher(),
     platform: "file",
     state: emptyState(),
+    accounts,
   };
 }
 
@@ -210,6 +211,14 @@ describe("files stage: hostile paths never leave the root", () => {
     expect(readFileSync(join(root, outside, ".ssh/authorized_keys.d/nexus"), "utf8")).toBe("k\n");
   });
 
+  test("run() keeps the account locks inside the root when /etc/.pwd.lock and a .lock file are symlinks out of it", async () => {
+    seedPasswd();
+    symlinkSync(join(outside, "pwd.lock"), at("etc/.pwd.lock"));
+    symlinkSync(join(outside, "group.lock"), at("etc/group.lock"));
+    await filesStage.run(ctx(cfg({ passwd: { users: [{ name: "bob" }] } }))).catch(() => {});
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
   test("run() refuses two nodes that resolve to the same path", async () => {
     symlinkSync("/", at("foo"));
     const run = filesStage.run(ctx(cfg({ storage: { files: [{ path: "/foo/bar/baz" }, { path: "/bar/baz" }] } })));
@@ -287,64 +296,95 @@ describe("files stage: directories and links", () => {
   });
 });
 
-describe("files stage: users, groups and keys", () => {
-  test("run() adds users and groups with the real tools and owns files by a user created in the same config", async () => {
+/** A group and a user with a password hash and a key, and a file the new user and group own. */
+const aliceConfig = () =>
+  cfg({
+    passwd: {
+      groups: [{ name: "ops", gid: 1500 }],
+      users: [{ name: "alice", uid: 1100, groups: ["wheel", "ops"], passwordHash: "$6$sekrit$hash", sshAuthorizedKeys: ["ssh-ed25519 AAAA alice"] }],
+    },
+    storage: { files: [{ path: "/home/alice/notes", contents: { source: "data:,x" }, user: { name: "alice" }, group: { name: "ops" } }] },
+  });
+
+describe("files stage: users, groups and keys, both ways", () => {
+  test.each(["native", "tools"] as const)("run() (%s) modifies an existing group and deletes users, their homes and groups that should not exist", async (mode) => {
     seedPasswd();
-    const config = cfg({
-      passwd: {
-        groups: [{ name: "ops", gid: 1500 }],
-        users: [{ name: "alice", uid: 1100, groups: ["wheel", "ops"], passwordHash: "$6$sekrit$hash", sshAuthorizedKeys: ["ssh-ed25519 AAAA alice"] }],
-      },
-      storage: { files: [{ path: "/home/alice/notes", contents: { source: "data:,x" }, user: { name: "alice" }, group: { name: "ops" } }] },
-    });
+    writeFileSync(at("etc/login.defs"), "USERGROUPS_ENAB yes\n");
+    mkdirSync(at("home/core"));
+    chownSync(at("home/core"), 500, 500);
+    writeFileSync(at("home/core/f"), "x");
+    await filesStage.run(
+      ctx(cfg({ passwd: { groups: [{ name: "wheel", gid: 11 }, { name: "nope", shouldExist: false }], users: [{ name: "core", shouldExist: false }] } }), {}, mode),
+    );
+    expect(readFileSync(at("etc/group"), "utf8")).toBe("root:x:0:\nwheel:x:11:root\n");
+    expect(readFileSync(at("etc/passwd"), "utf8")).toBe("root:x:0:0:root:/root:/bin/bash\n");
+    expect(existsSync(at("home/core"))).toBe(false);
+    expect(tree().filter((p) => p.includes(".nexus-"))).toEqual([]);
+    expect(system.calls.map((c) => c.cmd)).toEqual(mode === "tools" ? ["groupmod", "userdel"] : []);
+  });
+});
+
+describe("files stage: users, groups and keys (native)", () => {
+  test("run() adds users and groups without running a tool and owns files by a user created in the same config", async () => {
+    seedPasswd();
+    const config = aliceConfig();
     await filesStage.run(ctx(config));
-    const passwd = readFileSync(at("etc/passwd"), "utf8");
-    expect(passwd).toContain("alice:x:1100:");
+    expect(system.calls).toEqual([]);
+    // No USERGROUPS_ENAB in a root without login.defs: the user's group is GROUP= of useradd's defaults, 100.
+    expect(readFileSync(at("etc/passwd"), "utf8")).toContain("alice:x:1100:100::/home/alice:/bin/bash\n");
     expect(readFileSync(at("etc/group"), "utf8")).toMatch(/^ops:x:1500:alice$/m);
-    expect(readFileSync(at("etc/shadow"), "utf8")).toMatch(/^alice:\$6\$sekrit\$hash:/m);
+    expect(readFileSync(at("etc/shadow"), "utf8")).toMatch(/^alice:\$6\$sekrit\$hash:\d+::::::$/m);
+    expect(ownerOf("home/alice")).toEqual([1100, 100]);
     expect(ownerOf("home/alice/notes")).toEqual([1100, 1500]);
     const key = "home/alice/.ssh/authorized_keys.d/nexus";
     expect(readFileSync(at(key), "utf8")).toBe("ssh-ed25519 AAAA alice\n");
-    expect(modeOf(key)).toBe(0o600);
-    expect(modeOf("home/alice/.ssh")).toBe(0o700);
-    expect(modeOf("home/alice/.ssh/authorized_keys.d")).toBe(0o700);
-    expect(ownerOf(key)[0]).toBe(1100);
-    expect(system.calls.map((c) => c.cmd)).toEqual(["groupadd", "useradd"]);
+    expect([modeOf(key), modeOf("home/alice/.ssh"), modeOf("home/alice/.ssh/authorized_keys.d")]).toEqual([0o600, 0o700, 0o700]);
     expect(lines.join("\n")).not.toContain("sekrit");
   });
 
-  test("run() writes what does not need the accounts while the tools run, the rest after them", async () => {
+  test("run() keeps each database's previous text in its \"-\" backup, with its mode and owner, and leaves no lock behind", async () => {
     seedPasswd();
-    const config = cfg({
-      passwd: { users: [{ name: "alice", uid: 1100 }, { name: "bob" }] },
-      storage: {
-        files: [
-          { path: "/opt/by-alice", contents: { source: "data:,a" }, user: { name: "alice" } },
-          { path: "/opt/by-bob", contents: { source: "data:,b" }, user: { name: "bob" } },
-          { path: "/home/bob/notes", contents: { source: "data:,n" } },
-        ],
-      },
-      systemd: { units: [{ name: "x.service", contents: "[Service]\n" }] },
-    });
-    await filesStage.run(ctx(config));
-    expect(lines).toContain("1 of 3 node(s) and the units do not depend on the accounts: written while the accounts are created");
-    const bob = /^bob:x:(\d+):(\d+):/m.exec(readFileSync(at("etc/passwd"), "utf8"));
-    expect(bob).not.toBeNull();
-    expect(ownerOf("opt/by-alice")[0]).toBe(1100);
-    expect(ownerOf("opt/by-bob")[0]).toBe(Number(bob![1]));
-    // useradd made bob's home (written first, it would be root's and the tool would keep it).
-    expect(ownerOf("home/bob")).toEqual([Number(bob![1]), Number(bob![2])]);
-    expect(ownerOf("home/bob/notes")).toEqual([0, 0]);
-    expect(existsSync(at("etc/systemd/system/x.service"))).toBe(true);
+    chownSync(at("etc/shadow"), 0, 42);
+    const before = { passwd: readFileSync(at("etc/passwd"), "utf8"), shadow: readFileSync(at("etc/shadow"), "utf8") };
+    await filesStage.run(ctx(cfg({ passwd: { users: [{ name: "bob" }] } })));
+    expect(readFileSync(at("etc/passwd-"), "utf8")).toBe(before.passwd);
+    expect(readFileSync(at("etc/shadow-"), "utf8")).toBe(before.shadow);
+    expect([modeOf("etc/shadow-"), ...ownerOf("etc/shadow-")]).toEqual([0o600, 0, 42]);
+    expect([modeOf("etc/shadow"), ...ownerOf("etc/shadow")]).toEqual([0o600, 0, 42]);
+    expect(modeOf("etc/.pwd.lock")).toBe(0o600);
+    expect(tree().filter((p) => p.endsWith(".lock") && !p.endsWith(".pwd.lock"))).toEqual([]);
+    expect(tree().filter((p) => p.includes(".nexus-"))).toEqual([]);
   });
 
-  test("run() reports a failing tool while nodes are written beside it, leaving no temp file", async () => {
+  test("run() refuses a malformed database line, naming the file and line, and changes nothing", async () => {
     seedPasswd();
-    const files = Array.from({ length: 200 }, (_, i) => ({ path: `/opt/f${i}`, contents: { source: "data:,x" } }));
-    const err = await filesStage.run(ctx(cfg({ passwd: { users: [{ name: "bad:name" }] }, storage: { files } }))).catch((e: Error) => e);
-    expect(String((err as Error).message)).toMatch(/^Cannot create users and groups: /);
-    expect(lines.some((l) => l.includes("[failed]") && l.includes('adding user "bad:name"'))).toBe(true);
-    expect(tree().filter((p) => p.includes(".nexus-"))).toEqual([]);
+    writeFileSync(at("etc/group"), "root:x:0:\nwheel:x:ten:root\n");
+    const before = tree();
+    const err = await filesStage.run(ctx(cfg({ passwd: { users: [{ name: "bob" }] } }))).catch((e: Error) => e);
+    expect(String((err as Error).message)).toContain("Cannot read /etc/group: line 2 is malformed");
+    expect(tree()).toEqual(before);
+  });
+
+  test("run() takes everything back when an operation fails part-way: no database, home or key changed", async () => {
+    seedPasswd();
+    // bob's keys file path is a directory: the last operation fails after alice's home was made.
+    mkdirSync(at("home/bob/.ssh/authorized_keys.d/nexus"), { recursive: true });
+    const before = tree();
+    const passwd = readFileSync(at("etc/passwd"), "utf8");
+    const config = cfg({ passwd: { users: [{ name: "alice", sshAuthorizedKeys: ["ka"] }, { name: "bob", sshAuthorizedKeys: ["kb"] }] } });
+    const err = await filesStage.run(ctx(config)).catch((e: Error) => e);
+    expect(String((err as Error).message)).toMatch(/a directory is there.*were not done, every account database and home is as it was/);
+    expect(tree()).toEqual(before);
+    expect(readFileSync(at("etc/passwd"), "utf8")).toBe(passwd);
+  });
+
+  test("run() refuses what the tools refuse, naming the config entry, before touching anything", async () => {
+    seedPasswd();
+    const before = tree();
+    const err = await filesStage.run(ctx(cfg({ passwd: { users: [{ name: "ok" }, { name: "bad:name", passwordHash: "$6$sekrit" }] } }))).catch((e: Error) => e);
+    expect(String((err as Error).message)).toContain('Cannot add user "bad:name": invalid user name "bad:name" (at passwd.users.1)');
+    expect(String((err as Error).message)).not.toContain("sekrit");
+    expect(tree()).toEqual(before);
   });
 
   test("run() writes ~/.ssh/authorized_keys when the keys fragment is turned off", async () => {
@@ -352,28 +392,60 @@ describe("files stage: users, groups and keys", () => {
     await filesStage.run(ctx(cfg({ passwd: { users: [{ name: "core", sshAuthorizedKeys: ["k1", "k2"] }] } }), { IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT: "false" }));
     expect(readFileSync(at("home/core/.ssh/authorized_keys"), "utf8")).toBe("k1\nk2\n");
     expect(ownerOf("home/core/.ssh/authorized_keys")).toEqual([500, 500]);
-    expect(system.calls.map((c) => [c.cmd, ...c.args])).toEqual([["usermod", "--root", root, "core"]]);
+    // usermod with nothing to change writes nothing and takes no lock.
+    expect(existsSync(at("etc/passwd-"))).toBe(false);
+    expect(existsSync(at("etc/.pwd.lock"))).toBe(false);
   });
 
-  test("run() modifies an existing group and deletes users and groups that should not exist", async () => {
+  test("run() waits for another holder of /etc/.pwd.lock, as lckpwdf() does", async () => {
     seedPasswd();
-    writeFileSync(at("etc/login.defs"), "USERGROUPS_ENAB yes\n");
-    await filesStage.run(
-      ctx(cfg({ passwd: { groups: [{ name: "wheel", gid: 11 }, { name: "nope", shouldExist: false }], users: [{ name: "core", shouldExist: false }] } })),
-    );
-    expect(readFileSync(at("etc/group"), "utf8")).toMatch(/^wheel:x:11:root$/m);
-    expect(readFileSync(at("etc/passwd"), "utf8")).not.toContain("core");
-    expect(system.calls.map((c) => c.cmd)).toEqual(["groupmod", "userdel"]);
+    writeFileSync(at("etc/.pwd.lock"), "", { mode: 0o600 });
+    const holder = Bun.spawn(["python3", "-c", `import fcntl,os,sys,time\nfd=os.open(sys.argv[1],os.O_WRONLY)\nfcntl.lockf(fd,fcntl.LOCK_EX)\nprint('held',flush=True)\ntime.sleep(1.2)`, at("etc/.pwd.lock")], { stdout: "pipe" });
+    const reader = holder.stdout.getReader();
+    await reader.read();
+    const t0 = performance.now();
+    await filesStage.run(ctx(cfg({ passwd: { users: [{ name: "bob" }] } })));
+    expect(performance.now() - t0).toBeGreaterThan(500);
+    expect(readFileSync(at("etc/passwd"), "utf8")).toContain("bob:x:");
+    await holder.exited;
   });
 
-  test("run() fails with a redacted command line when a tool fails", async () => {
+  test("run() fails at once on a database lock held by a live process and replaces a stale one", async () => {
     seedPasswd();
-    const run = filesStage.run(ctx(cfg({ passwd: { users: [{ name: "bad:name", passwordHash: "$6$sekrit" }] } })));
+    writeFileSync(at("etc/group.lock"), `${process.pid}\0`);
+    const err = await filesStage.run(ctx(cfg({ passwd: { users: [{ name: "bob" }] } }))).catch((e: Error) => e);
+    expect(String((err as Error).message)).toContain(`/etc/group.lock: it is held by process ${process.pid}`);
+    expect(readFileSync(at("etc/passwd"), "utf8")).not.toContain("bob");
+    writeFileSync(at("etc/group.lock"), "999999999\0");
+    await filesStage.run(ctx(cfg({ passwd: { users: [{ name: "bob" }] } })));
+    expect(readFileSync(at("etc/passwd"), "utf8")).toContain("bob:x:");
+    expect(existsSync(at("etc/group.lock"))).toBe(false);
+  });
+});
+
+describe("files stage: users, groups and keys (--accounts=tools)", () => {
+  test("run() runs the tools with Ignition's flags, sets the password again, and owns files by a new user", async () => {
+    seedPasswd();
+    const config = aliceConfig();
+    await filesStage.run(ctx(config, {}, "tools"));
+    expect(readFileSync(at("etc/group"), "utf8")).toMatch(/^ops:x:1500:alice$/m);
+    expect(readFileSync(at("etc/shadow"), "utf8")).toMatch(/^alice:\$6\$sekrit\$hash:/m);
+    expect(ownerOf("home/alice/notes")).toEqual([1100, 1500]);
+    expect(readFileSync(at("home/alice/.ssh/authorized_keys.d/nexus"), "utf8")).toBe("ssh-ed25519 AAAA alice\n");
+    expect(system.calls.map((c) => c.cmd)).toEqual(["groupadd", "useradd", "usermod"]);
+    expect(system.calls[2]!.args).toEqual(["--root", root, "--password", "$6$sekrit$hash", "alice"]);
+    expect(lines.join("\n")).not.toContain("sekrit");
+  });
+
+  test("run() fails with a redacted command line when a tool fails, writing no node", async () => {
+    seedPasswd();
+    const run = filesStage.run(ctx(cfg({ passwd: { users: [{ name: "bad:name", passwordHash: "$6$sekrit" }] }, storage: { files: [{ path: "/opt/f", contents: { source: "data:,x" } }] } }), {}, "tools"));
     const err = await run.catch((e: Error) => e);
-    expect(err).toBeInstanceOf(Error);
+    expect(String((err as Error).message)).toMatch(/^Cannot create users and groups: /);
     expect(String((err as Error).message)).toContain("<redacted>");
     expect(String((err as Error).message)).not.toContain("sekrit");
     expect(lines.join("\n")).not.toContain("sekrit");
+    expect(existsSync(at("opt/f"))).toBe(false);
   });
 });
 
@@ -441,13 +513,17 @@ describe("files stage: units", () => {
     expect(tree()).toEqual(before);
     expect(plan.map((p) => [p.action, p.target])).toEqual([
       ["modify-user", "user core"],
-      ["write-keys", "/home/core/.ssh/authorized_keys.d/nexus"],
       ["add-user", "user new"],
+      ["write-keys", "/home/core/.ssh/authorized_keys.d/nexus"],
+      ["mkdir", "/home/new"],
+      ["write", "/etc/passwd"],
+      ["write", "/etc/shadow"],
       ["create", "/d"],
       ["fail", "/exists"],
       ["create", "/exists2"],
       ["write-unit", "/etc/systemd/system/a.service"],
       ["enable", "a.service"],
     ]);
+    expect(plan.find((p) => p.target === "user new")?.detail).toBe("uid 1000, gid 100, home /home/new, password login disabled");
   });
 });

@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import type { Unit } from "../config/types.ts";
 import type { PlanEntry, StageContext } from "../executor/stage.ts";
 import type { Root } from "../system/root.ts";
-import { runLimited, writeConcurrency, type StopSignal } from "./run_limited.ts";
+import { runLimited, writeConcurrency } from "./run_limited.ts";
 import { isEnablementDir, MASK_TARGET, planUnits, PRESET_PATH, presetText, SYSTEM_UNITS_DIR, type UnitAction } from "../units/plan.ts";
 
 const UNIT_FILE_MODE = 0o644;
@@ -84,8 +84,8 @@ export function removeEnablementSymlinks(root: Root, unit: string): string[] {
   return removed;
 }
 
-/** Writes, masks and unmasks units in config order, then presets and disables (nothing new once `stop` is set). */
-export async function applyUnits(ctx: StageContext, root: Root, units: readonly Unit[], stop?: StopSignal): Promise<void> {
+/** Writes, masks and unmasks units in config order, then presets and disables. */
+export async function applyUnits(ctx: StageContext, root: Root, units: readonly Unit[]): Promise<void> {
   const plan = planUnits(units);
   // Different units touch different paths: they are written concurrently, each unit's own
   // actions in order (drop-ins, unit file, then mask or unmask).
@@ -93,8 +93,7 @@ export async function applyUnits(ctx: StageContext, root: Root, units: readonly 
   for (const a of plan.actions) byUnit.set(a.unit, [...(byUnit.get(a.unit) ?? []), a]);
   await runLimited([...byUnit.values()], writeConcurrency(ctx.system.env), async (actions) => {
     for (const a of actions) await ctx.log.op(describeUnitAction(a), () => applyUnitAction(root, a));
-  }, stop);
-  if (stop?.stopped) return;
+  });
   if (plan.presets.length > 0) {
     await ctx.log.op(`writing presets for ${plan.presets.length} unit(s) to "${PRESET_PATH}"`, async () => {
       const st = root.lstat(PRESET_PATH);

@@ -10,21 +10,15 @@ export function writeConcurrency(env: Record<string, string | undefined>): numbe
   return Number.isInteger(n) && n >= 1 ? n : NODE_CONCURRENCY;
 }
 
-/** Set when concurrent work failed, so work beside it starts nothing new. */
-export interface StopSignal {
-  stopped: boolean;
-}
-
 /**
  * Runs tasks with at most `limit` in flight; after the first failure no new task starts, the
- * running ones settle, and that failure is thrown. Once `stop` is set (another lane of work
- * failed) no new task starts either.
+ * running ones settle, and that failure is thrown.
  */
-export async function runLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<unknown>, stop?: StopSignal): Promise<void> {
+export async function runLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | null = null;
   const worker = async () => {
-    while (!failure && !stop?.stopped && next < items.length) {
+    while (!failure && next < items.length) {
       const item = items[next++]!;
       try {
         await task(item);

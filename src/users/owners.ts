@@ -1,7 +1,9 @@
 // Who owns a node: the ids a config's user and group name, looked up in the target root's own
-// account databases (never the host's), read once until something rewrites them.
+// account databases (never the host's), read once until something rewrites them. Names are
+// compared as bytes, as the databases hold them.
 import type { NodeUser } from "../config/types.ts";
 import type { Root } from "../system/root.ts";
+import { toBytes } from "./cnum.ts";
 import { findGroup, findUser, parseUserDb, type UserDb } from "./db.ts";
 
 /** Owner ids from a node's user/group (id wins over name), names looked up in the root. */
@@ -14,13 +16,13 @@ export function resolveOwner(
   let { uid, gid } = defaults;
   if (user?.id !== null && user?.id !== undefined) uid = user.id;
   else if (user?.name) {
-    const u = findUser(db(), user.name);
+    const u = findUser(db(), toBytes(user.name));
     if (!u) throw new Error(`Cannot find user "${user.name}" in the root's /etc/passwd`);
     uid = u.uid;
   }
   if (group?.id !== null && group?.id !== undefined) gid = group.id;
   else if (group?.name) {
-    const g = findGroup(db(), group.name);
+    const g = findGroup(db(), toBytes(group.name));
     if (!g) throw new Error(`Cannot find group "${group.name}" in the root's /etc/group`);
     gid = g.gid;
   }
@@ -33,8 +35,8 @@ export class UserDbCache implements UserLookup {
   constructor(private readonly root: Root) {}
   get(): UserDb {
     this.db ??= parseUserDb(
-      this.root.readFile("/etc/passwd")?.toString("utf8") ?? null,
-      this.root.readFile("/etc/group")?.toString("utf8") ?? null,
+      this.root.readFile("/etc/passwd")?.toString("latin1") ?? null,
+      this.root.readFile("/etc/group")?.toString("latin1") ?? null,
     );
     return this.db;
   }

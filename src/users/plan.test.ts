@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { Group, User } from "../config/types.ts";
-import { parseGroup, parsePasswd, parseUserDb, findUser } from "./db.ts";
-import { authorizedKeysPath, authorizedKeysText, describeCommand, planGroup, planUser, redactArgs, writesKeysFragment } from "./plan.ts";
+import { authorizedKeysPath, authorizedKeysText, describeCommand, planGroup, planPasswordCommand, planUser, redactArgs, writesKeysFragment } from "./plan.ts";
 
 const R = "/sysroot";
 
@@ -101,21 +100,10 @@ describe("authorized keys", () => {
   });
 });
 
-describe("user database", () => {
-  test("parsePasswd() and parseGroup() skip comments, NIS markers and malformed lines", () => {
-    expect(parsePasswd("root:x:0:0:root:/root:/bin/bash\n# c\n+::::::\nbad:x:y:0:::\ncore:x:500:500:CoreOS:/home/core:/bin/sh\n")).toEqual([
-      { name: "root", uid: 0, gid: 0, gecos: "root", home: "/root", shell: "/bin/bash" },
-      { name: "core", uid: 500, gid: 500, gecos: "CoreOS", home: "/home/core", shell: "/bin/sh" },
-    ]);
-    expect(parseGroup("wheel:x:10:root,core\nsudo:x:150:\n")).toEqual([
-      { name: "wheel", gid: 10, members: ["root", "core"] },
-      { name: "sudo", gid: 150, members: [] },
-    ]);
-  });
-
-  test("parseUserDb() treats missing files as empty databases", () => {
-    const db = parseUserDb(null, null);
-    expect(db).toEqual({ users: [], groups: [] });
-    expect(findUser(db, "root")).toBeUndefined();
+describe("planPasswordCommand()", () => {
+  test("planPasswordCommand() runs usermod --password again, as Ignition's SetPasswordHash, only with a hash", () => {
+    expect(planPasswordCommand({ name: "u", passwordHash: "$6$h" }, R)?.args).toEqual(["--root", R, "--password", "$6$h", "u"]);
+    expect(planPasswordCommand({ name: "u", passwordHash: "" }, R)?.args).toEqual(["--root", R, "--password", "*", "u"]);
+    expect(planPasswordCommand({ name: "u" }, R)).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
-// Pure planning of passwd.users and passwd.groups: which shadow tool runs with which arguments,
-// exactly as Ignition drives useradd/usermod/userdel/groupadd/groupmod/groupdel with --root.
-// Whether an account exists is decided by the caller from the root's own databases.
+// passwd.users and passwd.groups as shadow's tools run them (the `--accounts=tools` way): which
+// tool runs with which arguments, exactly as Ignition drives useradd/usermod/userdel/groupadd/
+// groupmod/groupdel with --root; plus what both ways share (where keys go, their text). Whether
+// an account exists is decided by the caller from the root's own databases.
 import type { Group, User } from "../config/types.ts";
 import type { CommandName } from "../system/commands.ts";
 
@@ -76,6 +77,16 @@ export function planUser(u: User, exists: boolean, root: string): AccountCommand
   if (nonEmpty(u.shell)) args.push("--shell", u.shell);
   args.push(name);
   return { cmd: exists ? "usermod" : "useradd", args, name };
+}
+
+/**
+ * The second usermod Ignition runs for a user with a password hash (SetPasswordHash), after
+ * creating or modifying it; null without a hash.
+ */
+export function planPasswordCommand(u: User, root: string): AccountCommand | null {
+  if (u.passwordHash === null || u.passwordHash === undefined) return null;
+  const name = u.name ?? "";
+  return { cmd: "usermod", args: ["--root", root, "--password", u.passwordHash === "" ? "*" : u.passwordHash, name], name };
 }
 
 /** The argument list with every secret value replaced, for logs and errors. */

@@ -8,8 +8,9 @@
 // through NAME_MAP, the only translation this runner does.
 //
 // passwd cases: upstream replaces useradd & co with stubs, and the expected /etc/passwd, group,
-// shadow and gshadow texts are the stubs' output. We run the real tools, so those four files are
-// compared by meaning, by these rules only (see comparePasswdFile):
+// shadow and gshadow texts are the stubs' output. nexus-init writes what the real tools would
+// (and runs them with --accounts=tools), so those four files are compared by meaning, by these
+// rules only (see comparePasswdFile):
 //   1. the same entries, by name, in the same order;
 //   2. every field equal, except that a numeric id the tool chose may differ — the uid of a
 //      user, the gid of a group that the config created without giving the id — provided the
@@ -40,9 +41,11 @@ import { runStages, type EngineResult } from "../../src/executor/engine.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { runPathsIn } from "../../src/executor/paths.ts";
 import type { StageName } from "../../src/executor/names.ts";
-import { realSystem } from "../../src/system/real.ts";
+import { realSystem, spawnCollect } from "../../src/system/real.ts";
+import type { AccountsMode } from "../../src/executor/stage.ts";
 import { Root } from "../../src/system/root.ts";
 import type { System } from "../../src/system/system.ts";
+import { snapshotTree } from "../tree_snapshot.ts";
 import { UuidPlaceholders, type CorpusCase, type CorpusNode, type CorpusPartition, type CorpusVariant, type SystemConfigFile } from "./corpus.ts";
 
 /** Ignition's names in the corpus → ours. Applied to the end of every expected path. */
@@ -124,7 +127,7 @@ export function buildInNodes(root: string, part: CorpusPartition): void {
 /**
  * What upstream prepares in the root when the config mentions passwd, plus the one file every
  * real target OS has and upstream's tool stubs emulate: /etc/login.defs with per-user groups
- * (USERGROUPS_ENAB), which the real useradd/userdel read from --root.
+ * (USERGROUPS_ENAB), which useradd/userdel (and nexus-init's model of them) read from the root.
  */
 export function preparePasswdRoot(root: string): void {
   for (const d of ["home", "usr/bin", "usr/sbin", "usr/lib64", "etc"]) mkdirSync(join(root, d), { recursive: true, mode: 0o755 });
@@ -184,45 +187,127 @@ export function caseEnv(
   return env;
 }
 
+/** A variant's root built under work, its config written and the System the engine sees. */
+interface PreparedVariant {
+  root: string;
+  configText: string;
+  inRoot: { disk: number; part: CorpusPartition };
+  system: System;
+}
+
+/**
+ * Builds a variant's ROOT partition at root (its in nodes, and upstream's passwd preparation
+ * when the config mentions passwd), writes its config and system config files under work.
+ * Null when the case has no ROOT partition.
+ */
+function prepareVariant(v: CorpusVariant, work: string, roots: readonly string[], extraEnv: Record<string, string> = {}): Omit<PreparedVariant, "root"> | null {
+  const uuids = new UuidPlaceholders();
+  const configText = uuids.render(v.config);
+  const inRoot = rootPartition(v.case.in);
+  if (!inRoot) return null;
+  for (const root of roots) {
+    mkdirSync(root, { mode: 0o755 });
+    buildInNodes(root, inRoot.part);
+    if (configText.includes("passwd")) preparePasswdRoot(root);
+  }
+  const dirs = writeSystemConfigFiles(work, v.case.systemConfigFiles, uuids);
+  writeFileSync(join(work, "config.ign"), configText);
+  const system: System = { ...realSystem(), env: caseEnv(v.case, work, dirs, extraEnv) };
+  return { configText, inRoot, system };
+}
+
+/** Runs the harness stages of a prepared variant on one root, accounts written one way. */
+function runPrepared(root: string, system: System, runDir: string, lines: string[], accounts: AccountsMode, report = true): Promise<EngineResult> {
+  return runStages(HARNESS_STAGES, {
+    root,
+    platform: "file",
+    system,
+    log: new Logger((l) => lines.push(l)),
+    paths: runPathsIn(runDir),
+    configSource: "file:config.ign",
+    persistState: false,
+    report,
+    accounts,
+  });
+}
+
 /** Runs one variant end to end. */
 export async function runRootVariant(v: CorpusVariant): Promise<VariantOutcome> {
   const work = mkdtempSync(join(tmpdir(), "nexus-conf-"));
   chmodSync(work, 0o755);
   const lines: string[] = [];
   try {
-    const uuids = new UuidPlaceholders();
-    const configText = uuids.render(v.config);
-    const inRoot = rootPartition(v.case.in);
-    if (!inRoot) return { passed: false, detail: "the case has no ROOT partition" };
     const root = join(work, "root");
-    mkdirSync(root, { mode: 0o755 });
-    buildInNodes(root, inRoot.part);
-    if (configText.includes("passwd")) preparePasswdRoot(root);
-    const dirs = writeSystemConfigFiles(work, v.case.systemConfigFiles, uuids);
-    writeFileSync(join(work, "config.ign"), configText);
-    const base = realSystem();
-    const system: System = { ...base, env: caseEnv(v.case, work, dirs) };
-    const log = new Logger((l) => lines.push(l));
-
-    const result = await runStages(HARNESS_STAGES, {
-      root,
-      platform: "file",
-      system,
-      log,
-      paths: runPathsIn(join(work, "run")),
-      configSource: "file:config.ign",
-      persistState: false,
-    });
+    const p = prepareVariant(v, work, [root]);
+    if (!p) return { passed: false, detail: "the case has no ROOT partition" };
+    const result = await runPrepared(root, p.system, join(work, "run"), lines, "native");
     if (v.case.kind === "negative" || !result.ok) return verdict(v, result, lines);
-    const outRoot = v.case.out[inRoot.disk]?.partitions.find((p) => p.label === "ROOT" && !p.blank);
+    const outRoot = v.case.out[p.inRoot.disk]?.partitions.find((x) => x.label === "ROOT" && !x.blank);
     if (!outRoot) return { passed: true, detail: "" };
-    const problems = compareRoot(Root.open(root), outRoot, inRoot.part, configText);
+    const problems = compareRoot(Root.open(root), outRoot, p.inRoot.part, p.configText);
     return { passed: problems.length === 0, detail: problems.join("\n") };
   } catch (e) {
     return { passed: false, detail: `runner error: ${(e as Error).stack ?? e}\n${lines.slice(-20).join("\n")}` };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * An account case run both ways on identically built roots: natively, and by shadow's real
+ * tools with --root (`--accounts=tools`, what current upstream Ignition runs). Passes when both
+ * succeed and leave byte-identical trees (every node's type, mode, owner, contents), or both
+ * fail and the native run left its root as it was built. The tools' root has /proc mounted for
+ * useradd's skeleton copy (see files_passwd.property.test.ts); both roots get an empty /proc.
+ */
+export async function runAccountsBothWays(v: CorpusVariant): Promise<VariantOutcome> {
+  const work = mkdtempSync(join(tmpdir(), "nexus-conf-accounts-"));
+  chmodSync(work, 0o755);
+  const lines: string[] = [];
+  const epoch = String(Math.floor(Date.now() / 1000));
+  const savedEpoch = process.env.SOURCE_DATE_EPOCH;
+  // The tools read SOURCE_DATE_EPOCH from the environment they inherit: both ways get one day.
+  process.env.SOURCE_DATE_EPOCH = epoch;
+  const roots = { native: join(work, "native"), tools: join(work, "tools") };
+  try {
+    const p = prepareVariant(v, work, [roots.native, roots.tools], { SOURCE_DATE_EPOCH: epoch });
+    if (!p) return { passed: false, detail: "the case has no ROOT partition" };
+    for (const r of Object.values(roots)) mkdirSync(join(r, "proc"), { recursive: true });
+    const before = snapshotTree(roots.native, ["/proc"]);
+    const mounted = await spawnCollect(["mount", "-t", "proc", "proc", join(roots.tools, "proc")]);
+    if (mounted.code !== 0) return { passed: false, detail: `cannot mount /proc in the tools' root: ${mounted.stderr}` };
+    let tools: EngineResult;
+    try {
+      tools = await runPrepared(roots.tools, p.system, join(work, "run-tools"), lines, "tools", false);
+    } finally {
+      await spawnCollect(["umount", join(roots.tools, "proc")]);
+    }
+    const native = await runPrepared(roots.native, p.system, join(work, "run-native"), lines, "native", false);
+    const nativeTree = snapshotTree(roots.native, ["/proc"]);
+    if (!tools.ok) {
+      if (native.ok) return { passed: false, detail: `the tools failed (${tools.error}) but the native way succeeded` };
+      const changed = diffLines(before, nativeTree);
+      return changed.length === 0
+        ? { passed: true, detail: `both refused: ${native.error}` }
+        : { passed: false, detail: `a failed native run changed the root:\n${changed.join("\n")}` };
+    }
+    if (!native.ok) return { passed: false, detail: `native failed (${native.error}) but the tools succeeded\n${lines.slice(-15).join("\n")}` };
+    const differences = diffLines(snapshotTree(roots.tools, ["/proc"]), nativeTree);
+    return { passed: differences.length === 0, detail: `tools (-) vs native (+):\n${differences.join("\n")}` };
+  } catch (e) {
+    return { passed: false, detail: `runner error: ${(e as Error).stack ?? e}\n${lines.slice(-20).join("\n")}` };
+  } finally {
+    if (savedEpoch === undefined) delete process.env.SOURCE_DATE_EPOCH;
+    else process.env.SOURCE_DATE_EPOCH = savedEpoch;
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Lines only in a ("- ") or only in b ("+ "). */
+function diffLines(a: readonly string[], b: readonly string[]): string[] {
+  const inA = new Set(a);
+  const inB = new Set(b);
+  return [...a.filter((l) => !inB.has(l)).map((l) => `- ${l}`), ...b.filter((l) => !inA.has(l)).map((l) => `+ ${l}`)];
 }
 
 function verdict(v: CorpusVariant, r: EngineResult, lines: string[]): VariantOutcome {

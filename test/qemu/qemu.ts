@@ -37,7 +37,10 @@ export interface VmSpec {
   disks: VmDisk[];
   /** fw_cfg blobs, e.g. { name: "opt/com.coreos/config", file: "config.ign" }. */
   fwCfg?: { name: string; file: string }[];
-  net: VmNet;
+  /** ISO or UDF images as CD-ROMs on a virtio-scsi controller (sr0, sr1…; SCSI type 5). */
+  cdroms?: string[];
+  /** One network, or several NICs (eth0, eth1… in order), each on its own slirp network. */
+  net: VmNet | readonly VmNet[];
   memMiB?: number;
   /** A guest reboot restarts the machine (default: QEMU exits, -no-reboot). */
   reboot?: boolean;
@@ -103,17 +106,24 @@ export function buildQemuArgs(spec: VmSpec): string[] {
     args.push("-drive", drive.join(","), "-device", `virtio-blk-pci,drive=disk${i}${d.serial ? `,serial=${d.serial}` : ""}`);
   });
   for (const f of spec.fwCfg ?? []) args.push("-fw_cfg", `name=${f.name},file=${escapeOpt(f.file)}`);
-  if (spec.net.mode === "none") {
-    args.push("-nic", "none");
-  } else {
-    const netdev = ["user", "id=net0"];
-    if (spec.net.net) netdev.push(`net=${spec.net.net}`);
-    for (const f of spec.net.forwards ?? []) {
+  if (spec.cdroms?.length) {
+    args.push("-device", "virtio-scsi-pci,id=scsi0");
+    spec.cdroms.forEach((file, i) => {
+      args.push("-drive", `file=${escapeOpt(file)},format=raw,if=none,id=cd${i},media=cdrom,readonly=on`, "-device", `scsi-cd,drive=cd${i},bus=scsi0.0`);
+    });
+  }
+  const nets = (Array.isArray(spec.net) ? spec.net : [spec.net]) as readonly VmNet[];
+  if (nets.every((n) => n.mode === "none")) args.push("-nic", "none");
+  nets.forEach((n, i) => {
+    if (n.mode === "none") return;
+    const netdev = ["user", `id=net${i}`];
+    if (n.net) netdev.push(`net=${n.net}`);
+    for (const f of n.forwards ?? []) {
       // The -cmd: form spawns one connector per guest connection; the -tcp: form hangs on the second.
       netdev.push(`guestfwd=tcp:${f.guestIp}:${f.guestPort}-cmd:busybox nc 127.0.0.1 ${f.hostPort}`);
     }
-    args.push("-netdev", netdev.join(","), "-device", "virtio-net-pci,netdev=net0");
-  }
+    args.push("-netdev", netdev.join(","), "-device", `virtio-net-pci,netdev=net${i}`);
+  });
   return args;
 }
 

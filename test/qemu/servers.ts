@@ -67,3 +67,23 @@ export function startEc2Imds(userData: string): MockServer & { token: string } {
   });
   return { ...server, token };
 }
+
+/** One answer of a scripted server. */
+export interface ScriptedAnswer {
+  status: number;
+  body?: string;
+}
+
+/**
+ * A metadata look-alike answering "METHOD /path" (query string ignored) from a queue per route:
+ * each request takes the next answer, the last one repeats; unknown routes get 404.
+ */
+export function startScriptedServer(routes: Record<string, ScriptedAnswer[]>): MockServer {
+  const queues = new Map(Object.entries(routes).map(([k, v]) => [k, [...v]]));
+  return serve((req, url) => {
+    const q = queues.get(`${req.method} ${url.pathname}`);
+    if (!q || q.length === 0) return new Response("not found\n", { status: 404 });
+    const a = q.length > 1 ? q.shift()! : q[0]!;
+    return new Response(a.status === 204 ? null : (a.body ?? ""), { status: a.status });
+  });
+}

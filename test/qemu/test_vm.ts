@@ -11,7 +11,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ARTIFACTS, requireArtifact } from "./paths.ts";
-import { bootVm, type VmDisk, type VmResult } from "./qemu.ts";
+import { bootVm, type VmDisk, type VmNet, type VmResult } from "./qemu.ts";
 
 /** A payload file: text or bytes (mode 0644), or a host file to copy (its mode kept). */
 export type PayloadFile = string | Uint8Array | { copyFrom: string; mode?: number };
@@ -33,6 +33,10 @@ export interface TestVmOptions {
   resultsMiB?: number;
   /** Extra kernel command line words. */
   cmdline?: string[];
+  /** Networks (default none); the script brings its interfaces up itself. */
+  net?: VmNet | VmNet[];
+  /** ISO or UDF images attached as CD-ROMs (sr0, sr1…). */
+  cdroms?: string[];
   /** Default dist/initramfs.img and build/kernel/vmlinuz. */
   initramfs?: string;
   kernel?: string;
@@ -131,7 +135,8 @@ export async function runTestVm(opts: TestVmOptions): Promise<TestVmResult> {
       initrd,
       cmdline: ["loglevel=4", "nexus.test=/nexus-test/run.sh", ...(opts.cmdline ?? [])],
       disks: [...disks, { path: resultsImage, serial: "nexus-results" }],
-      net: { mode: "none" },
+      cdroms: opts.cdroms,
+      net: opts.net ?? { mode: "none" },
       memMiB: opts.memMiB,
     },
     { timeoutMs: opts.timeoutMs ?? 180_000, serialLog: opts.serialLog, onLine: opts.onLine },
