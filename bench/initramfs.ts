@@ -33,7 +33,9 @@ const CANDIDATES: Candidate[] = [
   { name: "zstd -3", compress: "zstd -q -T1 -3", decompress: "zstd -dc" },
   { name: "zstd -12", compress: "zstd -q -T1 -12", decompress: "zstd -dc" },
   { name: "zstd -19", compress: "zstd -q -T1 -19", decompress: "zstd -dc" },
+  { name: "zstd -19 --long=27", compress: "zstd -q -T1 -19 --long=27", decompress: "zstd -dc --long=27" },
   { name: "zstd -22 --ultra", compress: "zstd -q -T1 --ultra -22", decompress: "zstd -dc --memory=2048MB" },
+  { name: "zstd -22 --ultra --long=27", compress: "zstd -q -T1 --ultra -22 --long=27", decompress: "zstd -dc --long=27" },
   { name: "xz -6", compress: "xz -T1 -6 --check=crc32", decompress: "xz -dc" },
   { name: "xz --x86 -9", compress: "xz -T1 --check=crc32 --x86 --lzma2=preset=9", decompress: "xz -dc" },
 ];

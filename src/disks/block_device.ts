@@ -133,8 +133,10 @@ export function readKernelPartitions(dev: BlockDevice): Map<number, KernelPartit
     } catch (e) {
       // udevd rereads a partition table when a writer closes the disk: the kernel drops every
       // partition and adds them again, so one listed a moment ago can vanish while it is read.
-      // It is not there now; callers that wait for partitions look again.
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      // It is not there now; callers that wait for partitions look again. A file of a partition
+      // removed after it was opened reads as ENODEV rather than ENOENT.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENODEV") throw e;
     }
   }
   return out;

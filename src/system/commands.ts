@@ -1,12 +1,13 @@
 // One table of the external commands, host paths and platform metadata endpoints nexus-init
 // uses. Each entry can be overridden by an environment variable (NEXUS_CMD_<KEY>,
 // NEXUS_PATH_<KEY>, NEXUS_URL_<KEY>) so tests and distributions can point elsewhere; no stage
-// or provider hard-codes a tool name, host path or metadata address.
+// or provider hard-codes a tool name, host path or metadata address. The LiveCD initramfs ships
+// these commands (initramfs/build.sh), so a tool nothing runs does not belong here: partition
+// tables are written natively (no sgdisk or sfdisk), loop devices are only the tests' business
+// (no losetup).
 
 /** External programs, by role. */
 export const COMMANDS = {
-  sgdisk: "sgdisk",
-  sfdisk: "sfdisk",
   partx: "partx",
   blkid: "blkid",
   wipefs: "wipefs",
@@ -28,7 +29,6 @@ export const COMMANDS = {
   groupmod: "groupmod",
   groupdel: "groupdel",
   modprobe: "modprobe",
-  losetup: "losetup",
   // platform channels (providers/): VMware guestinfo, VirtualBox guest properties, vsock, z/VM
   vmwareRpctool: "vmware-rpctool",
   vboxControl: "VBoxControl",
