@@ -11,11 +11,14 @@ SRC   := $(shell find src -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 
 all: build
 
-# Debian packages the stages call and the tests exercise (root, apt).
+# Debian packages the stages call and the tests exercise (root, apt). The clevis line: binding
+# LUKS volumes in both initramfs flavours, and the software TPM and tang server the tests use.
 APT_PACKAGES := util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs dosfstools \
   mdadm cryptsetup-bin passwd kmod cpio zstd busybox-static qemu-system-x86 \
   qemu-utils python3 curl ca-certificates udev dmsetup systemd dracut-core \
-  grub-common grub-pc-bin
+  grub-common grub-pc-bin \
+  clevis clevis-luks clevis-tpm2 clevis-dracut jose luksmeta libpwquality-tools tpm2-tools \
+  libtss2-tcti-device0 libtss2-tcti-swtpm0 swtpm swtpm-tools tang
 
 deps: .cache/apt.stamp
 .cache/apt.stamp: Makefile

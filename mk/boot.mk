@@ -6,7 +6,7 @@
 
 KERNEL_STAMP   := build/kernel/kver
 INITRAMFS_SRC  := $(shell find initramfs -type f 2>/dev/null) src/system/commands.ts
-DRACUT_SRC     := $(shell find dracut-module -type f 2>/dev/null) scripts/build-dracut-initramfs.sh scripts/lib/dracut.sh
+DRACUT_SRC     := $(shell find dracut-module -type f 2>/dev/null) scripts/build-dracut-initramfs.sh scripts/lib/dracut.sh initramfs/clevis.list
 
 # The current linux-image-*-cloud-amd64, downloaded and unpacked (never installed).
 kernel: $(KERNEL_STAMP)

@@ -33,7 +33,13 @@ install() {
     inst_multiple sgdisk sfdisk partx blkid wipefs udevadm mdadm cryptsetup \
         mkfs.ext4 mkfs.xfs mkfs.btrfs mkfs.vfat mkswap mount umount losetup modprobe \
         useradd usermod userdel groupadd groupmod groupdel lsblk findmnt dmsetup
-    inst_multiple -o clevis mke2fs e2label tune2fs xfs_admin xfs_db btrfs fatlabel mkfs.fat
+    inst_multiple -o mke2fs e2label tune2fs xfs_admin xfs_db btrfs fatlabel mkfs.fat
+    # clevis, its tang/tpm2/sss pins and what they run, to bind LUKS volumes and prove the
+    # binding unlocks them: the LiveCD initramfs's list (initramfs/clevis.list), which the
+    # build script puts beside this file; installed as a module of the host, the list there.
+    local clevis_list=$moddir/clevis.list
+    [[ -f $clevis_list ]] || clevis_list=/usr/share/nexus/clevis.list
+    inst_multiple $(grep -v '^#' "$clevis_list")
     inst_rules 63-md-raid-arrays.rules 64-btrfs.rules
     [[ -f /etc/mke2fs.conf ]] && inst_simple /etc/mke2fs.conf
 
