@@ -33,11 +33,13 @@ dist/base-os.img: scripts/build-base-image.sh initramfs/stage-tinyos.sh $(shell 
 test-qemu: setup initramfs initramfs-dracut base-image dist/demo.ign
 	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./src/stages/disks.qemu.ts ./test/qemu/examples.qemu.ts
 
-# make demo [CONFIG=file.ign|file.bu|system.ts] [DISK=out.img]
+# make demo [CONFIG=file.ign|file.bu|system.ts] [DISK=out.img] [TPM=DIR] [TANG=1]
 CONFIG ?=
 DISK ?=
+TPM ?=
+TANG ?=
 demo: setup initramfs base-image dist/demo.ign
-	$(BUN) run scripts/demo.ts $(if $(CONFIG),--config "$(CONFIG)") $(if $(DISK),--disk "$(DISK)")
+	$(BUN) run scripts/demo.ts $(if $(CONFIG),--config "$(CONFIG)") $(if $(DISK),--disk "$(DISK)") $(if $(TPM),--tpm "$(TPM)") $(if $(TANG),--tang)
 
 # Debian packages only the boot benchmark needs: Ignition 2.14 with its dracut module, dracut's
 # network modules (Ignition's module depends on them) and setfiles (Debian builds Ignition to

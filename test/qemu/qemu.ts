@@ -41,6 +41,8 @@ export interface VmSpec {
   memMiB?: number;
   /** A guest reboot restarts the machine (default: QEMU exits, -no-reboot). */
   reboot?: boolean;
+  /** A TPM 2.0: a running swtpm's control socket (see swtpm.ts), as a TIS (default) or CRB device. */
+  tpm?: { socket: string; model?: "tpm-tis" | "tpm-crb" };
 }
 
 /** How one boot ended. QEMU exits 0 on any guest power-off and 1 on a pvpanic panic. */
@@ -103,6 +105,10 @@ export function buildQemuArgs(spec: VmSpec): string[] {
     args.push("-drive", drive.join(","), "-device", `virtio-blk-pci,drive=disk${i}${d.serial ? `,serial=${d.serial}` : ""}`);
   });
   for (const f of spec.fwCfg ?? []) args.push("-fw_cfg", `name=${f.name},file=${escapeOpt(f.file)}`);
+  if (spec.tpm) {
+    args.push("-chardev", `socket,id=chrtpm,path=${escapeOpt(spec.tpm.socket)}`, "-tpmdev", "emulator,id=tpm0,chardev=chrtpm");
+    args.push("-device", `${spec.tpm.model ?? "tpm-tis"},tpmdev=tpm0`);
+  }
   if (spec.net.mode === "none") {
     args.push("-nic", "none");
   } else {
