@@ -107,6 +107,8 @@ stage_tools() {
     path=$(find_tool "$tool") || { echo "initramfs: warning: \"$tool\" (src/system/commands.ts) is not on this host; not included" >&2; continue; }
     copy_file "$path"
   done
+  mkdir -p "$stage"/etc/security
+  install -m 0644 "$here"/clevis-pwquality.conf "$stage"/etc/security/pwquality.conf
   local list
   for list in tools.list clevis.list; do
     for tool in $(grep -v '^#' "$here/$list"); do

@@ -6,7 +6,7 @@
 
 KERNEL_STAMP   := build/kernel/kver
 INITRAMFS_SRC  := $(shell find initramfs -type f 2>/dev/null) src/system/commands.ts
-DRACUT_SRC     := $(shell find dracut-module -type f 2>/dev/null) scripts/build-dracut-initramfs.sh scripts/lib/dracut.sh initramfs/clevis.list
+DRACUT_SRC     := $(shell find dracut-module -type f 2>/dev/null) scripts/build-dracut-initramfs.sh scripts/lib/dracut.sh initramfs/clevis.list initramfs/clevis-pwquality.conf
 
 # The current linux-image-*-cloud-amd64, downloaded and unpacked (never installed).
 kernel: $(KERNEL_STAMP)
@@ -31,7 +31,7 @@ dist/base-os.img: scripts/build-base-image.sh initramfs/stage-tinyos.sh $(shell 
 
 # Every boot scenario (a–h of issue 6), two machines at a time.
 test-qemu: setup initramfs initramfs-dracut base-image dist/demo.ign
-	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./src/stages/disks.qemu.ts ./test/qemu/examples.qemu.ts
+	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./src/stages/disks.qemu.ts ./test/qemu/examples.qemu.ts ./test/qemu/clevis.qemu.ts
 
 # make demo [CONFIG=file.ign|file.bu|system.ts] [DISK=out.img] [TPM=DIR] [TANG=1]
 CONFIG ?=

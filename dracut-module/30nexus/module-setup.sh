@@ -35,11 +35,11 @@ install() {
         useradd usermod userdel groupadd groupmod groupdel lsblk findmnt dmsetup
     inst_multiple -o mke2fs e2label tune2fs xfs_admin xfs_db btrfs fatlabel mkfs.fat
     # clevis, its tang/tpm2/sss pins and what they run, to bind LUKS volumes and prove the
-    # binding unlocks them: the LiveCD initramfs's list (initramfs/clevis.list), which the
-    # build script puts beside this file; installed as a module of the host, the list there.
-    local clevis_list=$moddir/clevis.list
-    [[ -f $clevis_list ]] || clevis_list=/usr/share/nexus/clevis.list
-    inst_multiple $(grep -v '^#' "$clevis_list")
+    # binding unlocks them: the LiveCD initramfs's list (initramfs/clevis.list), which goes
+    # beside this file (the build script copies it there).
+    [[ -f $moddir/clevis.list ]] || { dfatal "nexus: copy initramfs/clevis.list into $moddir"; return 1; }
+    inst_multiple $(grep -v '^#' "$moddir/clevis.list")
+    [[ -f $moddir/clevis-pwquality.conf ]] && inst_simple "$moddir/clevis-pwquality.conf" /etc/security/pwquality.conf
     inst_rules 63-md-raid-arrays.rules 64-btrfs.rules
     [[ -f /etc/mke2fs.conf ]] && inst_simple /etc/mke2fs.conf
 
