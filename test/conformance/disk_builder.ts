@@ -40,7 +40,9 @@ export function probeHostCapabilities(): HostCapabilities {
   return {
     vfat: /\bvfat\b/.test(fs),
     md: existsSync("/proc/mdstat"),
-    dm: existsSync("/dev/mapper/control"),
+    // The driver's misc device, not /dev/mapper/control: libdevmapper creates that node on any
+    // call (cryptsetup, dmsetup), so it can exist on a kernel without device-mapper.
+    dm: existsSync("/sys/class/misc/device-mapper"),
     loop: existsSync("/dev/loop-control") && process.getuid?.() === 0,
   };
 }
