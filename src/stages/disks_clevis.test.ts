@@ -65,7 +65,7 @@ describe("disks stage: clevis bindings that cannot be made", () => {
     const r = await runDisks({ name: "data", device: dev, wipeVolume: true, clevis: { tpm2: true } }, { NEXUS_PATH_TPM_DEVICE: join(work, "no-tpmrm0") });
     expect(r.error).toContain(`Cannot bind LUKS volume "data" with the tpm2 pin: there is no TPM 2.0 device "${join(work, "no-tpmrm0")}"`);
     expect(await labelOf(dev)).toBe("keep");
-  });
+  }, 30_000);
 
   test("`disksStage` refuses a tang thumbprint that did not sign the advertisement, before touching the volume", async () => {
     const dev = await ext4Loop();
@@ -93,12 +93,12 @@ describe("disks stage: clevis bindings that cannot be made", () => {
     const r = await runDisks({ name: "net", device: dev, wipeVolume: true, clevis: { tang: [{ url: "http://127.0.0.1:9", thumbprint: "T" }] } });
     expect(r.error).toContain('Cannot bind LUKS volume "net" with the tang pin "http://127.0.0.1:9": the tang server is unreachable');
     expect(await labelOf(dev)).toBe("keep");
-  });
+  }, 30_000);
 
   test("`disksStage` refuses cex on this architecture, before touching the volume", async () => {
     const dev = await ext4Loop();
     const r = await runDisks({ name: "z", device: dev, wipeVolume: true, cex: { enabled: true } });
     expect(r.error).toContain('Cannot create LUKS volume "z" with cex: IBM Crypto Express secure keys (zkey) exist only on s390x');
     expect(await labelOf(dev)).toBe("keep");
-  });
+  }, 30_000);
 });
