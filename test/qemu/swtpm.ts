@@ -71,7 +71,16 @@ export async function startSwtpmForHost(stateDir: string): Promise<Swtpm> {
     );
     try {
       await waitFor(`port ${port}`, () => isListening(port), proc);
-      return { stateDir, tcti: `swtpm:host=127.0.0.1,port=${port}`, stop: stopper(proc) };
+      const tcti = `swtpm:host=127.0.0.1,port=${port}`;
+      const stop = stopper(proc);
+      // An orderly TPM2_Shutdown first: a TPM stopped without one counts it against dictionary-
+      // attack protection at the next startup, and a few such stops lock out the very keys
+      // clevis sealed (tpm:warn "DA lockout mode").
+      const shutdown = async () => {
+        if (proc.exitCode === null) await Bun.spawn(["tpm2_shutdown"], { env: { ...process.env, TPM2TOOLS_TCTI: tcti }, stdout: "ignore", stderr: "ignore" }).exited;
+        await stop();
+      };
+      return { stateDir, tcti, stop: shutdown };
     } catch (e) {
       if (attempt >= 5) throw e;
     }
