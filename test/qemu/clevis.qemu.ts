@@ -67,6 +67,17 @@ async function opensOnHost(image: string, tpmDir: string): Promise<{ ok: boolean
   }
 }
 
+/** A result file of a test-VM run, or "" when the guest wrote none. */
+function resultsOf(vm: { readResult(name: string): string }): (name: string) => string {
+  return (name) => {
+    try {
+      return vm.readResult(name);
+    } catch {
+      return "";
+    }
+  };
+}
+
 const script = (tang2: TangServer) => `
 set -u
 R=$NEXUS_RESULTS
@@ -112,6 +123,13 @@ describe("clevis in the test VM, with swtpm and tang", () => {
     tangs.push(tang1, tang2);
     tang2.stop(); // down while binding: its advertisement is in the config
     const tpmDir = join(work, "tpm");
+    // Both boots: the TPM state in tpmDir (QEMU's tpm-crb), slirp networking to the tang servers.
+    const attached = (name: string) => ({
+      tpm: { stateDir: tpmDir, model: "tpm-crb" as const },
+      net: { mode: "user" as const },
+      workDir: join(work, name),
+      serialLog: join(REPO, `build/test-qemu/${name}.log`),
+    });
     const t1 = { url: tang1.guestUrl, thumbprint: tang1.thumbprint };
     // The generated key's slot (removed after binding) without argon2, whose memory-hard
     // derivation takes half a minute a slot under TCG; clevis's own slot is PBKDF2 anyway. The
@@ -138,21 +156,12 @@ describe("clevis in the test VM, with swtpm and tang", () => {
       disks: [{ sizeMiB: 64 }, { sizeMiB: 64 }, { sizeMiB: 64 }, { sizeMiB: 64 }, { sizeMiB: 600 }],
       memMiB: 2048,
       timeoutMs: 900_000,
-      tpm: { stateDir: tpmDir, model: "tpm-crb" },
-      net: { mode: "user" },
-      workDir: join(work, "vm"),
-      serialLog: join(REPO, "build/test-qemu/clevis.log"),
+      ...attached("clevis"),
       onLine: (line) => {
         if (line.includes("nexus-clevis-test: start tang2")) tang2.start();
       },
     });
-    const read = (n: string) => {
-      try {
-        return vm.readResult(n);
-      } catch {
-        return "";
-      }
-    };
+    const read = resultsOf(vm);
     try {
       const logs = `${read("volumes.ign.log")}\n${read("root.ign.log")}`;
       expect(read("volumes.ign.ok").trim(), logs).toBe("ok");
@@ -213,19 +222,10 @@ exit 0
         disks: vm.disks.slice(0, 5).map((image) => ({ image })),
         memMiB: 1024,
         timeoutMs: 600_000,
-        tpm: { stateDir: tpmDir, model: "tpm-crb" },
-        net: { mode: "user" },
-        workDir: join(work, "vm2"),
-        serialLog: join(REPO, "build/test-qemu/clevis-second-boot.log"),
+        ...attached("clevis-second-boot"),
       });
       try {
-        const read2 = (n: string) => {
-          try {
-            return second.readResult(n);
-          } catch {
-            return "";
-          }
-        };
+        const read2 = resultsOf(second);
         for (const n of ["tpm", "tang", "tangadv", "both", "root"]) expect(read2(`unlock-${n}`).trim(), `second boot, ${n}: ${read2("unlock.log")}`).toBe("ok");
         expect(read2("root.env")).toContain("TYPE=xfs");
         console.log(`clevis second boot (unlock all five): ${(second.vm.durationMs / 1000).toFixed(0)} s`);
