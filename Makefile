@@ -13,11 +13,15 @@ all: build
 
 # Debian packages the stages call and the tests exercise (root, apt). The platform providers
 # call vmware-rpctool (open-vm-tools) and socat (vsock); the platform scenarios build config
-# drives with genisoimage (ISO 9660, UDF) and mtools (vfat, without mounting).
+# drives with genisoimage (ISO 9660, UDF) and mtools (vfat, without mounting); `nexus image`
+# needs GRUB's BIOS and EFI images, xorriso and OVMF (its UEFI boot test). The clevis line:
+# binding LUKS volumes in both initramfs flavours, and the software TPM and tang server the tests use.
 APT_PACKAGES := util-linux fdisk gdisk e2fsprogs xfsprogs btrfs-progs dosfstools \
   mdadm cryptsetup-bin passwd kmod cpio zstd busybox-static qemu-system-x86 \
   qemu-utils python3 curl ca-certificates udev dmsetup systemd dracut-core \
-  open-vm-tools socat genisoimage mtools grub-common grub-pc-bin grub-efi-amd64-bin xorriso ovmf
+  open-vm-tools socat genisoimage mtools grub-common grub-pc-bin grub-efi-amd64-bin xorriso ovmf \
+  clevis clevis-luks clevis-tpm2 clevis-dracut jose luksmeta libpwquality-tools tpm2-tools \
+  libtss2-tcti-device0 libtss2-tcti-swtpm0 swtpm swtpm-tools tang
 
 deps: .cache/apt.stamp
 .cache/apt.stamp: Makefile

@@ -107,9 +107,14 @@ stage_tools() {
     path=$(find_tool "$tool") || { echo "initramfs: warning: \"$tool\" (src/system/commands.ts) is not on this host; not included" >&2; continue; }
     copy_file "$path"
   done
-  for tool in $(grep -v '^#' "$here"/tools.list); do
-    path=$(find_tool "$tool") || die "Cannot find tool \"$tool\" (initramfs/tools.list) on this host"
-    copy_file "$path"
+  mkdir -p "$stage"/etc/security
+  install -m 0644 "$here"/clevis-pwquality.conf "$stage"/etc/security/pwquality.conf
+  local list
+  for list in tools.list clevis.list; do
+    for tool in $(grep -v '^#' "$here/$list"); do
+      path=$(find_tool "$tool") || die "Cannot find tool \"$tool\" (initramfs/$list) on this host"
+      copy_file "$path"
+    done
   done
   # udev: the storage rules (links in /dev/disk/by-*, md and dm devices); no md auto-assembly,
   # which would grab the members of arrays the disks stage is about to create.

@@ -6,7 +6,7 @@
 
 KERNEL_STAMP   := build/kernel/kver
 INITRAMFS_SRC  := $(shell find initramfs -type f 2>/dev/null) src/system/commands.ts
-DRACUT_SRC     := $(shell find dracut-module -type f 2>/dev/null) scripts/build-dracut-initramfs.sh scripts/lib/dracut.sh
+DRACUT_SRC     := $(shell find dracut-module -type f 2>/dev/null) scripts/build-dracut-initramfs.sh scripts/lib/dracut.sh initramfs/clevis.list initramfs/clevis-pwquality.conf
 
 # The current linux-image-*-cloud-amd64, downloaded and unpacked (never installed).
 kernel: $(KERNEL_STAMP)
@@ -32,18 +32,20 @@ dist/base-os.img: scripts/build-base-image.sh initramfs/stage-tinyos.sh $(shell 
 # Every boot scenario (a–h of issue 6), the examples, and 4 power cuts during the demo's
 # first boot (test/qemu/crash.qemu.ts; the full matrix: make test-qemu-crash), two machines at a time.
 test-qemu: setup initramfs initramfs-dracut base-image dist/demo.ign
-	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./test/qemu/platforms.qemu.ts ./src/stages/disks.qemu.ts ./test/qemu/examples.qemu.ts ./test/qemu/crash.qemu.ts ./test/qemu/images.qemu.ts
+	$(BUN) test --timeout 600000 ./test/qemu/scenarios.qemu.ts ./test/qemu/platforms.qemu.ts ./src/stages/disks.qemu.ts ./test/qemu/examples.qemu.ts ./test/qemu/crash.qemu.ts ./test/qemu/images.qemu.ts ./test/qemu/clevis.qemu.ts
 
 # The full power-cut matrix by hand: 10 cut points over the demo's first boot (or CRASH_POINTS).
 CRASH_POINTS ?= 10
 test-qemu-crash: setup initramfs base-image dist/demo.ign
 	NEXUS_QEMU_CRASH_POINTS=$(CRASH_POINTS) $(BUN) test --timeout 900000 ./test/qemu/crash.qemu.ts
 
-# make demo [CONFIG=file.ign|file.bu|system.ts] [DISK=out.img]
+# make demo [CONFIG=file.ign|file.bu|system.ts] [DISK=out.img] [TPM=DIR] [TANG=1]
 CONFIG ?=
 DISK ?=
+TPM ?=
+TANG ?=
 demo: setup initramfs base-image dist/demo.ign
-	$(BUN) run scripts/demo.ts $(if $(CONFIG),--config "$(CONFIG)") $(if $(DISK),--disk "$(DISK)")
+	$(BUN) run scripts/demo.ts $(if $(CONFIG),--config "$(CONFIG)") $(if $(DISK),--disk "$(DISK)") $(if $(TPM),--tpm "$(TPM)") $(if $(TANG),--tang)
 
 # Debian packages only the boot benchmark needs: Ignition 2.14 with its dracut module, dracut's
 # network modules (Ignition's module depends on them) and setfiles (Debian builds Ignition to

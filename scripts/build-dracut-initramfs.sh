@@ -31,6 +31,7 @@ private_dracut_tree "$work"
 # Only our module may provision: drop any other first-boot module the host's dracut ships.
 rm -rf "$work/tree/modules.d/"*ignition*
 cp -a "$repo/dracut-module/30nexus" "$work/tree/modules.d/30nexus"
+cp "$repo/initramfs/clevis.list" "$repo/initramfs/clevis-pwquality.conf" "$work/tree/modules.d/30nexus/"
 chmod 0755 "$work/tree/modules.d/30nexus/"*.sh "$work/tree/modules.d/30nexus/nexus-generator"
 
 # Exactly our module and its dependencies; only our settings.

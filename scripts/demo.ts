@@ -1,7 +1,10 @@
-// `make demo [CONFIG=file.ign|file.bu] [DISK=out.img]`: provisions a fresh copy of the base
-// OS disk image in QEMU exactly as a machine's first boot would (kernel + nexus-init
-// initramfs, config over fw_cfg), streams the provisioning log, then shows what was
+// `make demo [CONFIG=file.ign|file.bu] [DISK=out.img] [TPM=DIR] [TANG=1]`: provisions a fresh
+// copy of the base OS disk image in QEMU exactly as a machine's first boot would (kernel +
+// nexus-init initramfs, config over fw_cfg), streams the provisioning log, then shows what was
 // provisioned, read back from the disk on the host. Exit 0 when provisioning succeeded.
+// TPM=DIR attaches a software TPM 2.0 whose state lives in DIR (created when missing, kept), so
+// the disk's clevis tpm2 bindings unlock later with the same TPM; TANG=1 starts a tang server on
+// the host (keys kept in build/demo/tang) that the guest reaches at TANG_GUEST_URL.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -9,11 +12,16 @@ import { isProgramPath } from "../src/config/program.ts";
 import { checkProvisioned, hostPathFor, mountedFilesystems, type CheckedConfig, type Finding } from "../test/qemu/expect.ts";
 import { partitionForDevice, readGpt, withProvisionedImage } from "../test/qemu/host_disk.ts";
 import { ARTIFACTS, REPO, requireArtifact } from "../test/qemu/paths.ts";
-import { bootVm } from "../test/qemu/qemu.ts";
+import { bootVm, type VmNet } from "../test/qemu/qemu.ts";
+import { startSwtpmForHost, startSwtpmForQemu, type Swtpm } from "../test/qemu/swtpm.ts";
+import { startTang, type TangServer } from "../test/qemu/tang.ts";
 import { parseBootLog, parseTinyOsReport, TINYOS_READY } from "../test/qemu/serial.ts";
 
-const USAGE = "Usage: bun run scripts/demo.ts [--config FILE.ign|FILE.bu|system.ts] [--disk OUT.img] [--timeout SECONDS]";
+const USAGE = "Usage: bun run scripts/demo.ts [--config FILE.ign|FILE.bu|system.ts] [--disk OUT.img] [--tpm DIR] [--tang] [--timeout SECONDS]";
 const WORK = join(REPO, "build/demo");
+/** Where the guest finds the demo's tang server (a slirp forward to the host's tangd). */
+const TANG_GUEST_IP = "10.0.2.100";
+const TANG_GUEST_URL = `http://${TANG_GUEST_IP}`;
 
 const say = (s = "") => process.stdout.write(s + "\n");
 const fail = (msg: string): never => {
@@ -74,10 +82,38 @@ function summarize(findings: Finding[]): string[] {
   return lines;
 }
 
+/** Whether a LUKS volume's clevis binding decrypts here (with TPM=DIR's state and any tang server up). */
+async function describeUnlock(device: string, tpmDir: string | undefined): Promise<string> {
+  const run = async (argv: string[], env: Record<string, string> = {}, stdin?: string) => {
+    const p = Bun.spawn(argv, { stdin: stdin === undefined ? "ignore" : Buffer.from(stdin), stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
+    const [stdout, stderr] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+    return { code: await p.exited, stdout, stderr };
+  };
+  const list = await run(["clevis", "luks", "list", "-d", device]);
+  const m = /^(\d+): (.*)$/m.exec(list.stdout);
+  if (!m) return "no clevis binding (opened with its key file)";
+  if (!tpmDir && m[2]!.includes("tpm2")) return `clevis slot ${m[1]}: ${m[2]} (give TPM=DIR to check it unlocks)`;
+  const tpm = tpmDir ? await startSwtpmForHost(tpmDir) : undefined;
+  try {
+    const pass = await run(["clevis", "luks", "pass", "-d", device, "-s", m[1]!], tpm ? { TPM2TOOLS_TCTI: tpm.tcti! } : {});
+    const ok = pass.code === 0 && (await run(["cryptsetup", "open", "--test-passphrase", "--key-file", "-", device], {}, pass.stdout)).code === 0;
+    return `clevis slot ${m[1]}: ${m[2]} — ${ok ? "unlocks" : "does NOT unlock"} here${tpmDir ? ` with the TPM in ${tpmDir}` : ""}`;
+  } finally {
+    await tpm?.stop();
+  }
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Bun.argv.slice(2),
-    options: { config: { type: "string" }, disk: { type: "string" }, timeout: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      config: { type: "string" },
+      disk: { type: "string" },
+      tpm: { type: "string" },
+      tang: { type: "boolean" },
+      timeout: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) {
     say(USAGE);
@@ -94,26 +130,45 @@ async function main(): Promise<number> {
   copyFileSync(ign, join(WORK, "booted.ign"));
 
   say(`== nexus-init demo: first boot of ${disk} with ${configFile} (QEMU, TCG) ==`);
+  const tpmDir = values.tpm ? resolve(values.tpm) : undefined;
+  if (tpmDir) say(`TPM 2.0: swtpm with its state in ${tpmDir}${existsSync(tpmDir) ? "" : " (new)"}`);
+  let tang: TangServer | undefined;
+  let net: VmNet = { mode: "none" };
+  if (values.tang) {
+    tang = startTang(join(WORK, "tang"));
+    writeFileSync(join(WORK, "tang-advertisement.json"), tang.advertisement);
+    say(`tang: ${TANG_GUEST_URL} in the guest (host port ${tang.port}), thumbprint ${tang.thumbprint}`);
+    say(`      advertisement (for an offline binding) in ${join(WORK, "tang-advertisement.json")}`);
+    net = { mode: "user", forwards: [{ guestIp: TANG_GUEST_IP, guestPort: 80, hostPort: tang.port }] };
+  }
+  let swtpm: Swtpm | undefined;
   let started = false;
-  const vm = await bootVm(
-    {
-      kernel: requireArtifact("kernel"),
-      initrd: requireArtifact("initramfs"),
-      cmdline: ["loglevel=4", "nexus.platform.id=qemu"],
-      disks: [{ path: disk }],
-      fwCfg: [{ name: "opt/com.coreos/config", file: join(WORK, "booted.ign") }],
-      net: { mode: "none" },
-    },
-    {
-      timeoutMs: Number(values.timeout ?? 300) * 1000,
-      serialLog: join(WORK, "serial.log"),
-      marks: { ready: TINYOS_READY },
-      onLine: (line) => {
-        if (line.startsWith("nexus-boot:")) started = true;
-        if (isProvisioningLine(line, started)) say(`  | ${line}`);
+  let vm;
+  try {
+    swtpm = tpmDir ? await startSwtpmForQemu(tpmDir) : undefined;
+    vm = await bootVm(
+      {
+        kernel: requireArtifact("kernel"),
+        initrd: requireArtifact("initramfs"),
+        cmdline: ["loglevel=4", "nexus.platform.id=qemu"],
+        disks: [{ path: disk }],
+        fwCfg: [{ name: "opt/com.coreos/config", file: join(WORK, "booted.ign") }],
+        net,
+        ...(swtpm ? { tpm: { socket: swtpm.socket! } } : {}),
       },
-    },
-  );
+      {
+        timeoutMs: Number(values.timeout ?? 300) * 1000,
+        serialLog: join(WORK, "serial.log"),
+        marks: { ready: TINYOS_READY },
+        onLine: (line) => {
+          if (line.startsWith("nexus-boot:")) started = true;
+          if (isProvisioningLine(line, started)) say(`  | ${line}`);
+        },
+      },
+    );
+  } finally {
+    await swtpm?.stop();
+  }
   say();
   const report = parseTinyOsReport(vm.serial);
   const log = parseBootLog(vm.serial);
@@ -133,18 +188,28 @@ async function main(): Promise<number> {
   }
   if (log.stages.length) say(`Stages: ${log.stages.map((s) => `${s.stage} ${s.ms} ms`).join(", ")}`);
   const before = new Set(readGpt(requireArtifact("baseImage")).map((p) => `${p.number}:${p.guid}`));
-  const findings = await withProvisionedImage(disk, mountedFilesystems(config), (mounts, img, gpt) => {
+  // Filesystems inside LUKS volumes stay closed on the host (no device-mapper there); their
+  // volumes are shown, and with TPM=DIR the clevis binding is decrypted with that TPM.
+  const luks = (config.storage as { luks?: { name?: string; device?: string }[] } | undefined)?.luks ?? [];
+  const inLuks = (device: string) => luks.some((l) => device === `/dev/mapper/${l.name}`);
+  const all = mountedFilesystems(config);
+  const hostMounted = all.filter((f) => !inLuks(f.device));
+  const findings = await withProvisionedImage(disk, hostMounted, async (mounts, img, gpt) => {
     say("Disk (read back on the host):");
     for (const p of gpt) {
       const fs = img.probe(p.number);
-      const at = mountedFilesystems(config).find((f) => partitionForDevice(f.device, gpt, img.probe) === p.number)?.path;
+      const volume = luks.find((l) => partitionForDevice(l.device ?? "", gpt, img.probe) === p.number);
+      const at = volume ? all.find((f) => f.device === `/dev/mapper/${volume.name}`)?.path : all.find((f) => partitionForDevice(f.device, gpt, img.probe) === p.number)?.path;
       const isNew = !before.has(`${p.number}:${p.guid}`);
       say(`  ${isNew ? "+" : " "} partition ${p.number} "${p.label}" ${p.sizeMiB.toFixed(0)} MiB at ${p.startMiB} MiB` +
-        (fs.TYPE ? `, ${fs.TYPE}${fs.LABEL ? ` "${fs.LABEL}"` : ""}` : "") + (at ? `, mounted at ${at}` : "") + (isNew ? " (new)" : ""));
+        (fs.TYPE ? `, ${fs.TYPE}${fs.LABEL ? ` "${fs.LABEL}"` : ""}` : "") + (volume ? `, LUKS volume "${volume.name}"` : "") +
+        (at ? `, mounted at ${at}` : "") + (isNew ? " (new)" : ""));
+      if (volume) say(`      ${await describeUnlock(img.partition(p.number), tpmDir)}`);
     }
     const { "/": root, ...rest } = mounts;
     return checkProvisioned(config, hostPathFor(root!, rest));
   });
+  tang?.stop();
   say("Provisioned (checked against the config):");
   for (const line of summarize(findings)) say(line);
   const bad = findings.filter((f) => !f.ok);

@@ -21,6 +21,7 @@ export const EXAMPLES: { name: string; programs: string[]; devices: boolean }[] 
   { name: "fleet: database node", programs: ["examples/fleet/db-node.ts"], devices: true },
   { name: "disk layout (RAID1, LUKS)", programs: ["examples/disks/system.ts"], devices: true },
   { name: "demo", programs: ["examples/demo/system.ts"], devices: true },
+  { name: "TPM2-bound /var", programs: ["examples/tpm-var/system.ts"], devices: true },
 ];
 
 /** A root with what a target OS has for shadow's tools. */
@@ -67,6 +68,18 @@ describe("examples", () => {
     expect(lstatSync(join(root, "etc/web/app.env")).mode & 0o7777).toBe(0o640);
     expect(readFileSync(join(root, "etc/passwd"), "utf8")).toMatch(/^web:x:1800:1800::\/var\/lib\/web:\/usr\/sbin\/nologin$/m);
     expect(readFileSync(join(root, "home/admin/.ssh/authorized_keys.d/nexus"), "utf8").trim().split("\n")).toHaveLength(2);
+  });
+
+  test("the TPM2-bound /var in Butane and as a program is the same config", async () => {
+    const program = await provision({ programs: [join(REPO, "examples/tpm-var/system.ts")] });
+    const butane = await runCli(["translate", "--from-butane", join(REPO, "examples/tpm-var/var.bu")]);
+    expect(butane.code, butane.stderr).toBe(0);
+    expect(program.ok).toBe(true);
+    if (!program.ok) return;
+    const sorted = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(sorted) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)])) : v;
+    expect(sorted(JSON.parse(butane.stdout))).toEqual(sorted(program.config));
+    expect(JSON.stringify(program.config.storage)).toContain('"clevis":{"tpm2":true}');
   });
 
   test("the fleet's roles replace the base's default motd and force the journald limit", async () => {

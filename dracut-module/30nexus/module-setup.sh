@@ -34,7 +34,13 @@ install() {
     inst_multiple sgdisk sfdisk partx blkid wipefs udevadm mdadm cryptsetup \
         mkfs.ext4 mkfs.xfs mkfs.btrfs mkfs.vfat mkswap mount umount losetup modprobe \
         useradd usermod userdel groupadd groupmod groupdel lsblk findmnt dmsetup
-    inst_multiple -o clevis mke2fs e2label tune2fs xfs_admin xfs_db btrfs fatlabel mkfs.fat
+    inst_multiple -o mke2fs e2label tune2fs xfs_admin xfs_db btrfs fatlabel mkfs.fat
+    # clevis, its tang/tpm2/sss pins and what they run, to bind LUKS volumes and prove the
+    # binding unlocks them: the LiveCD initramfs's list (initramfs/clevis.list), which goes
+    # beside this file (the build script copies it there).
+    [[ -f $moddir/clevis.list ]] || { dfatal "nexus: copy initramfs/clevis.list into $moddir"; return 1; }
+    inst_multiple $(grep -v '^#' "$moddir/clevis.list")
+    [[ -f $moddir/clevis-pwquality.conf ]] && inst_simple "$moddir/clevis-pwquality.conf" /etc/security/pwquality.conf
     # The platform channels (VMware guestinfo, vsock, VirtualBox properties, the z/VM reader).
     inst_multiple -o vmware-rpctool socat VBoxControl vmur chccwdev cio_ignore
     inst_rules 63-md-raid-arrays.rules 64-btrfs.rules

@@ -3,7 +3,7 @@
 import type { Config } from "../config/types.ts";
 import { NeedNetError, schemeOf } from "../resource/index.ts";
 
-/** True when fetching some resource of the config (or a tang server) needs the network. */
+/** True when fetching some resource of the config, or binding a clevis pin, needs the network. */
 export function configNeedsNet(config: Config): boolean {
   const visit = (v: unknown): boolean => {
     if (Array.isArray(v)) return v.some(visit);
@@ -12,8 +12,12 @@ export function configNeedsNet(config: Config): boolean {
     if (typeof o.source === "string" && sourceNeedsNet(o.source)) return true;
     return Object.values(o).some(visit);
   };
-  const tang = (config.storage?.luks ?? []).some((l) => (l.clevis?.tang?.length ?? 0) > 0);
-  return tang || visit(config);
+  // As upstream's fetch-offline: a tang server without an advertisement is asked for one at
+  // bind time, and a custom pin may say it needs the network.
+  const clevis = (config.storage?.luks ?? []).some(
+    (l) => (l.clevis?.tang ?? []).some((t) => !t.advertisement) || l.clevis?.custom?.needsNetwork === true,
+  );
+  return clevis || visit(config);
 }
 
 function sourceNeedsNet(source: string): boolean {

@@ -1,6 +1,19 @@
 import { describe, expect, test } from "bun:test";
 import type { Luks } from "../config/types.ts";
-import { buildClevisBinding, buildLuksFormat, buildLuksOpen, canReopenWithClevis, formatCrypttabLine, hasClevis, findLuksReuseProblem } from "./luks.ts";
+import {
+  buildClevisBinding,
+  buildLuksFormat,
+  buildLuksOpen,
+  canReopenWithClevis,
+  describeClevisBinding,
+  findCexRefusal,
+  findLuksReuseProblem,
+  formatCrypttabLine,
+  formatTangAdvertisementUrl,
+  hasClevis,
+  hasNetworkPin,
+  planClevisChecks,
+} from "./luks.ts";
 
 describe("luks", () => {
   test("`buildLuksFormat()` passes the key as a file and appends options before the device", () => {
@@ -33,10 +46,12 @@ describe("luks", () => {
   });
 
   test.each([
-    [{ name: "data", keyFile: { source: "data:,k" } }, "data UUID=1234 /etc/luks/data luks\n"],
-    [{ name: "data", clevis: { tpm2: true } }, "data UUID=1234 none luks\n"],
-    [{ name: "data", clevis: { tang: [{ url: "http://t" }] } }, "data UUID=1234 none luks,_netdev\n"],
-    [{ name: "data", clevis: { custom: { pin: "x", config: "{}", needsNetwork: true } } }, "data UUID=1234 none luks,_netdev\n"],
+    [{ name: "data", keyFile: { source: "data:,k" } }, "data UUID=1234 /etc/luks/data luks,x-initrd.attach\n"],
+    [{ name: "data", keyFile: { source: "data:,k" }, discard: true, openOptions: ["--perf-no_read_workqueue"] }, "data UUID=1234 /etc/luks/data luks,x-initrd.attach\n"],
+    [{ name: "data", clevis: { tpm2: true } }, "data UUID=1234 none luks,x-initrd.attach\n"],
+    [{ name: "data", clevis: { tang: [{ url: "http://t", advertisement: "{}" }] } }, "data UUID=1234 none luks,_netdev,x-initrd.attach\n"],
+    [{ name: "data", clevis: { custom: { pin: "x", config: "{}", needsNetwork: true } } }, "data UUID=1234 none luks,_netdev,x-initrd.attach\n"],
+    [{ name: "data", clevis: { custom: { pin: "x", config: "{}", needsNetwork: false } } }, "data UUID=1234 none luks,x-initrd.attach\n"],
   ] as [Luks, string][])("`formatCrypttabLine()` for %p", (luks, want) => {
     expect(formatCrypttabLine(luks, "1234")).toBe(want);
   });
@@ -57,5 +72,39 @@ describe("luks", () => {
     const got = findLuksReuseProblem(luks, found);
     if (want === undefined) expect(got).toBeUndefined();
     else expect(got).toContain(want);
+  });
+
+  test("`hasNetworkPin()` needs tang or a custom pin that says so", () => {
+    expect(hasNetworkPin({ tpm2: true })).toBe(false);
+    expect(hasNetworkPin({ tang: [{ url: "http://t", thumbprint: "x", advertisement: "{}" }] })).toBe(true);
+    expect(hasNetworkPin({ custom: { needsNetwork: true } })).toBe(false);
+  });
+
+  test.each([
+    ["http://tang.example.com", "http://tang.example.com/adv"],
+    ["http://tang.example.com/", "http://tang.example.com/adv"],
+    ["http://10.0.2.2:8080/tang", "http://10.0.2.2:8080/tang/adv"],
+  ])("`formatTangAdvertisementUrl()` of %p", (url, want) => {
+    expect(formatTangAdvertisementUrl(url)).toBe(want);
+  });
+
+  test("`planClevisChecks()` checks each tang server (fetching only missing advertisements) and the TPM", () => {
+    expect(planClevisChecks({ tang: [{ url: "http://a", thumbprint: "T" }, { url: "http://b", thumbprint: "U", advertisement: '{"payload":"p"}' }], tpm2: true, threshold: 2 })).toEqual([
+      { pin: "tang", url: "http://a", config: '{"url":"http://a","thp":"T"}', fetchAdvertisement: true },
+      { pin: "tang", url: "http://b", config: '{"url":"http://b","thp":"U","adv":{"payload":"p"}}', fetchAdvertisement: false },
+      { pin: "tpm2" },
+    ]);
+    expect(planClevisChecks({ custom: { pin: "tpm2", config: '{"pcr_ids":"7"}' } })).toEqual([{ pin: "custom", name: "tpm2" }]);
+  });
+
+  test("`describeClevisBinding()` names the threshold and every pin", () => {
+    expect(describeClevisBinding({ tang: [{ url: "http://a" }], tpm2: true, threshold: 2 })).toBe('sss (threshold 2): tang "http://a", tpm2');
+    expect(describeClevisBinding({ custom: { pin: "tpm2", config: "{}" } })).toBe('custom pin "tpm2"');
+  });
+
+  test("`findCexRefusal()` refuses cex off s390x and leaves other volumes alone", () => {
+    expect(findCexRefusal({ name: "root", cex: { enabled: true } }, "x64")).toContain("exist only on s390x, and this machine is x64");
+    expect(findCexRefusal({ name: "root", cex: { enabled: false } }, "x64")).toBeUndefined();
+    expect(findCexRefusal({ name: "root" }, "x64")).toBeUndefined();
   });
 });

@@ -72,13 +72,75 @@ export function canReopenWithClevis(c: Clevis): boolean {
 
 /** True when unlocking at boot needs the network (tang, or a custom pin that says so). */
 export function hasNetworkPin(c: Clevis | null | undefined): boolean {
-  return !!c && ((c.tang?.length ?? 0) > 0 || c.custom?.needsNetwork === true);
+  return !!c && ((c.tang?.length ?? 0) > 0 || ((c.custom?.pin ?? "") !== "" && c.custom?.needsNetwork === true));
 }
 
-/** One /etc/crypttab line for a volume, as Ignition writes it. */
+/** A tang server's advertisement URL: its path joined with "adv", as upstream fetches it. */
+export function formatTangAdvertisementUrl(url: string): string {
+  const u = new URL(url);
+  u.pathname = `${u.pathname.replace(/\/+$/, "")}/adv`;
+  return u.toString();
+}
+
+/** One pin of a binding, as the messages name it: "tpm2", "tang http://…", or the custom pin. */
+export type ClevisPinCheck =
+  | { pin: "tpm2" }
+  | { pin: "tang"; url: string; config: string; fetchAdvertisement: boolean }
+  | { pin: "custom"; name: string };
+
+/** Names a pin in messages: `tpm2`, `tang "http://…"`, `custom pin "…"`. */
+export function describePin(p: ClevisPinCheck): string {
+  if (p.pin === "tpm2") return "tpm2 pin";
+  if (p.pin === "tang") return `tang pin "${p.url}"`;
+  return `custom pin "${p.name}"`;
+}
+
+/**
+ * What is checked before anything is written to the device, one entry per pin: each tang
+ * server's advertisement is fetched when the config has none (the network may only just have
+ * come up, so the fetcher's retries apply) and an encryption to that server alone proves its
+ * thumbprint (clevis refuses a thumbprint no signing key of the advertisement has); a tpm2 pin
+ * needs the kernel's TPM device; a custom pin is left to clevis, as upstream does.
+ */
+export function planClevisChecks(c: Clevis): ClevisPinCheck[] {
+  if ((c.custom?.pin ?? "") !== "") return [{ pin: "custom", name: c.custom!.pin! }];
+  const out: ClevisPinCheck[] = [];
+  for (const t of c.tang ?? []) {
+    const config: { url: string; thp?: string; adv?: unknown } = { url: t.url ?? "" };
+    if (t.thumbprint) config.thp = t.thumbprint;
+    if (t.advertisement) config.adv = JSON.parse(t.advertisement);
+    out.push({ pin: "tang", url: t.url ?? "", config: JSON.stringify(config), fetchAdvertisement: !t.advertisement });
+  }
+  if (c.tpm2 === true) out.push({ pin: "tpm2" });
+  return out;
+}
+
+/** The binding in one line for logs: `sss (threshold 2): tang "http://…", tpm2`. */
+export function describeClevisBinding(c: Clevis): string {
+  if ((c.custom?.pin ?? "") !== "") return `custom pin "${c.custom!.pin}"`;
+  const pins = [...(c.tang ?? []).map((t) => `tang "${t.url}"`), ...(c.tpm2 === true ? ["tpm2"] : [])];
+  return `sss (threshold ${c.threshold ?? 1}): ${pins.join(", ")}`;
+}
+
+/** Why a cex volume cannot be made here: IBM Crypto Express keys exist only on s390x (zkey). */
+export function findCexRefusal(luks: Luks, arch: string): string | undefined {
+  if (luks.cex?.enabled !== true) return undefined;
+  if (arch !== "s390x") {
+    return `Cannot create LUKS volume "${luks.name}" with cex: IBM Crypto Express secure keys (zkey) exist only on s390x, and this machine is ${arch}`;
+  }
+  return `Cannot create LUKS volume "${luks.name}" with cex: nexus-init does not drive zkey yet`;
+}
+
+/**
+ * One /etc/crypttab line for a volume, as upstream writes it: the key file (none when clevis
+ * unlocks it), `x-initrd.attach` always (so soft-reboot keeps the volume), `_netdev` first when
+ * a pin needs the network. Discard and open options are not written here: they are persisted
+ * in the LUKS2 header when the volume is opened (`--persistent`), as upstream does, because
+ * `clevis luks unlock` has no option for them.
+ */
 export function formatCrypttabLine(luks: Luks, uuid: string): string {
   const keyfile = hasClevis(luks.clevis) ? "none" : `${LUKS_KEY_DIR}/${luks.name}`;
-  return `${luks.name} UUID=${uuid} ${keyfile} luks${hasNetworkPin(luks.clevis) ? ",_netdev" : ""}\n`;
+  return `${luks.name} UUID=${uuid} ${keyfile} luks${hasNetworkPin(luks.clevis) ? ",_netdev" : ""},x-initrd.attach\n`;
 }
 
 /** Why an existing LUKS2 volume cannot be reused for this config, or undefined if it can. */

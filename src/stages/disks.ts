@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { isBlockDeviceFilesystem, type Config, type Disk, type Filesystem, type Luks } from "../config/types.ts";
+import { isBlockDeviceFilesystem, type Clevis, type Config, type Disk, type Filesystem, type Luks } from "../config/types.ts";
 import {
   flushDevice,
   inspectBlockDevice,
@@ -32,10 +32,16 @@ import {
   buildLuksFormat,
   buildLuksOpen,
   canReopenWithClevis,
+  describeClevisBinding,
+  describePin,
+  findCexRefusal,
   findLuksReuseProblem,
   formatCrypttabLine,
   formatMapperPath,
+  formatTangAdvertisementUrl,
   hasClevis,
+  planClevisChecks,
+  type ClevisPinCheck,
   type LuksRecord,
 } from "../disks/luks.ts";
 import { describeTable, formatPartitionPath, planPartitions, type PartitionPlan } from "../disks/partitions.ts";
@@ -44,6 +50,7 @@ import { step, type PlanEntry, type Stage, type StageContext } from "../executor
 import { journalOf, type StageJournal } from "../executor/journal.ts";
 import { opKey } from "../executor/journal_ops.ts";
 import { describeFilesystemChange, describeTableChange, readTableFingerprint, refuseChangedDisks, type TableFingerprint } from "./disks_journal.ts";
+import { hostPath } from "../system/commands.ts";
 import { pollUntil } from "../system/poll.ts";
 import { check, type CommandResult } from "../system/system.ts";
 
@@ -285,115 +292,159 @@ async function isLuks2(ctx: StageContext, device: string): Promise<boolean> {
   return false;
 }
 
+/**
+ * Checks every pin of a clevis binding before anything is written to the device (see
+ * planClevisChecks); a failure names the volume and the pin.
+ */
+async function checkClevisPins(ctx: StageContext, luks: Luks & { clevis: Clevis }): Promise<void> {
+  const name = luks.name ?? "";
+  const fail = (pin: ClevisPinCheck, why: string, cause?: unknown): never => {
+    throw new Error(`Cannot bind LUKS volume "${name}" with the ${describePin(pin)}: ${why}`, cause === undefined ? undefined : { cause });
+  };
+  const probe = await ctx.system.run("clevis", []);
+  if (probe.code === 127) {
+    throw new Error(`Cannot bind LUKS volume "${name}" with clevis: clevis is not installed (${probe.stderr.trim()})`);
+  }
+  for (const pin of planClevisChecks(luks.clevis)) {
+    if (pin.pin === "tpm2") {
+      const device = hostPath("tpmDevice", ctx.system.env);
+      if (!existsSync(device)) fail(pin, `there is no TPM 2.0 device "${device}"`);
+    } else if (pin.pin === "tang") {
+      if (pin.fetchAdvertisement) {
+        const adv = formatTangAdvertisementUrl(pin.url);
+        try {
+          await ctx.log.op(`fetching the tang advertisement "${adv}" for LUKS volume "${name}"`, () => ctx.fetcher.fetchBytes({ source: adv }));
+        } catch (e) {
+          fail(pin, `the tang server is unreachable (${(e as Error).message})`, e);
+        }
+      }
+      // clevis refuses a thumbprint that no signing key of the advertisement has.
+      const r = await ctx.log.op(`checking the thumbprint of the tang pin "${pin.url}" for LUKS volume "${name}"`, () =>
+        ctx.system.run("clevis", ["encrypt", "tang", pin.config], { stdin: "nexus-init: trial" }),
+      );
+      if (r.code !== 0) fail(pin, `clevis cannot encrypt to it (bad thumbprint or advertisement?): ${r.stderr.trim() || `exit code ${r.code}`}`);
+    }
+  }
+}
+
+/** Opens the volume and binds it with clevis, proves the binding opens it, drops the generated key. */
+async function bindClevis(
+  ctx: StageContext,
+  luks: Luks & { clevis: Clevis },
+  device: string,
+  keyFile: string,
+  binding: { pin: string; config: string },
+  generated: boolean,
+): Promise<void> {
+  const name = luks.name ?? "";
+  await runLogged(ctx, `binding LUKS volume "${name}" with clevis: ${describeClevisBinding(luks.clevis)}`, {
+    cmd: "clevis",
+    args: ["luks", "bind", "-f", "-k", keyFile, "-d", device, binding.pin, binding.config],
+  });
+  // Only when enough pins work offline (tang without an advertisement is reached now, at boot).
+  if (canReopenWithClevis(luks.clevis)) {
+    await runLogged(ctx, `closing LUKS volume "${name}"`, { cmd: "cryptsetup", args: ["luksClose", name] });
+    await runLogged(ctx, `reopening LUKS volume "${name}" with clevis`, { cmd: "clevis", args: ["luks", "unlock", "-d", device, "-n", name] });
+  }
+  if (generated) {
+    await runLogged(ctx, `removing the generated key of LUKS volume "${name}" from its key slot`, { cmd: "cryptsetup", args: ["luksRemoveKey", device, keyFile] });
+  }
+}
+
 async function createOneLuks(ctx: StageContext, luks: Luks, device: string, keyDir: string): Promise<void> {
   const name = luks.name ?? "";
-  const keyFile = join(keyDir, name);
   const journal = journalOf(ctx);
   const op = opKey.luks(name);
   const earlier = journal.recorded(op);
-  let generated = false;
-  if (luks.keyFile?.source) {
-    const bytes = await ctx.log.op(`fetching the key file of LUKS volume "${name}"`, () => ctx.fetcher.fetchBytes(luks.keyFile!));
-    writeFileSync(keyFile, bytes, { mode: 0o400 });
-  } else if (typeof earlier?.intent?.key === "string") {
-    // The interrupted run's volume opens with the key it generated.
-    writeFileSync(keyFile, Buffer.from(earlier.intent.key, "base64"), { mode: 0o400 });
-    generated = true;
-  } else {
-    const raw = new Uint8Array(4096);
-    crypto.getRandomValues(raw);
-    writeFileSync(keyFile, Buffer.from(raw).toString("hex"), { mode: 0o400 });
-    generated = true;
-  }
-  const record: LuksRecord = { name, crypttab: "", key: readFileSync(keyFile).toString("base64") };
+  const cexRefusal = findCexRefusal(luks, process.arch === "x64" ? "x86_64" : process.arch);
+  if (cexRefusal) throw new Error(cexRefusal);
   // A clevis binding that cannot be made must fail before anything on the device changes.
-  const clevisBinding = hasClevis(luks.clevis) ? buildClevisBinding(luks.clevis) : undefined;
+  const clevis = hasClevis(luks.clevis) ? { ...luks, clevis: luks.clevis } : undefined;
+  const clevisBinding = clevis ? buildClevisBinding(clevis.clevis) : undefined;
   if (clevisBinding instanceof Error) throw clevisBinding;
-  if (clevisBinding) {
-    const probe = await ctx.system.run("clevis", []);
-    if (probe.code === 127) {
-      throw new Error(`Cannot bind LUKS volume "${name}" with clevis: clevis is not installed (${probe.stderr.trim()})`);
-    }
-  }
+  if (clevis && !earlier?.done) await checkClevisPins(ctx, clevis);
 
-  let reused = false;
-  if (earlier?.done) {
-    // Made by the interrupted run (createLuks checked its UUID): open it again if needed.
-    if (!existsSync(formatMapperPath(name))) {
-      const viaClevis = hasClevis(luks.clevis) && (earlier.result?.clevis === true || !generated);
-      await runLogged(ctx, `opening LUKS volume "${name}" made by the interrupted run`, viaClevis ? { cmd: "clevis", args: ["luks", "unlock", "-d", device, "-n", name] } : buildLuksOpen(luks, device, keyFile));
-    }
-    ctx.log.info(`LUKS volume "${name}": made by the interrupted run, and still there`);
-    reused = true;
-  } else if (earlier?.intent) {
-    // Begun by the interrupted run and not finished: made again from scratch.
-    if (existsSync(formatMapperPath(name))) await ctx.system.run("cryptsetup", ["luksClose", name]);
-    await runLogged(ctx, `wiping signatures from "${device}"`, { cmd: "wipefs", args: ["-a", device] });
-  } else if (luks.wipeVolume !== true) {
-    if (await isLuks2(ctx, device)) {
-      const probe = await probeFilesystem(ctx, device);
-      const uuid = (await ctx.system.run("cryptsetup", ["luksUUID", device])).stdout.trim();
-      const dump = await ctx.system.run("cryptsetup", ["luksDump", "--dump-json-metadata", device]);
-      let flags: string[] = [];
-      try {
-        flags = (JSON.parse(dump.stdout) as { config?: { flags?: string[] } }).config?.flags ?? [];
-      } catch {
-        // Older cryptsetup without JSON dumps: treat as no flags.
-      }
-      const problem = findLuksReuseProblem(luks, { label: probe.label, uuid, allowDiscards: flags.includes("allow-discards") });
-      if (problem) throw new Error(`Cannot reuse LUKS volume "${device}": ${problem}, and wipeVolume is false`);
-      const open = await ctx.system.run("cryptsetup", buildLuksOpen(luks, device, keyFile).args);
-      if (open.code !== 0) throw new Error(`Cannot reuse LUKS volume "${device}": the key file does not open it, and wipeVolume is false`);
-      ctx.log.info(`LUKS volume "${device}" is already as configured; reusing it`);
-      reused = true;
+  const keyFile = join(keyDir, name);
+  let generated = false;
+  try {
+    if (luks.keyFile?.source) {
+      const bytes = await ctx.log.op(`fetching the key file of LUKS volume "${name}"`, () => ctx.fetcher.fetchBytes(luks.keyFile!));
+      writeFileSync(keyFile, bytes, { mode: 0o400 });
+    } else if (typeof earlier?.intent?.key === "string") {
+      // The interrupted run's volume opens with the key it generated.
+      writeFileSync(keyFile, Buffer.from(earlier.intent.key, "base64"), { mode: 0o400 });
+      generated = true;
     } else {
-      const found = await probeFilesystem(ctx, device);
-      if (found.type !== "") {
-        throw new Error(`Cannot create LUKS volume "${name}" on "${device}": it holds ${found.type} and wipeVolume is false`);
-      }
+      const raw = new Uint8Array(4096);
+      crypto.getRandomValues(raw);
+      writeFileSync(keyFile, Buffer.from(raw).toString("hex"), { mode: 0o400 });
+      generated = true;
     }
-  } else {
-    await runLogged(ctx, `wiping signatures from "${device}"`, { cmd: "wipefs", args: ["-a", device] });
-  }
+    const record: LuksRecord = { name, crypttab: "", key: readFileSync(keyFile).toString("base64") };
 
-  if (!reused) {
-    // The UUID is chosen here (when the config leaves it open) and recorded, with a generated
-    // key, before the volume is made: resuming, a volume with it is this run's own.
-    const made = { ...luks, uuid: luks.uuid ?? (earlier?.intent?.uuid as string | undefined) ?? crypto.randomUUID() };
-    if (!earlier?.intent) await journal.intent(op, { uuid: made.uuid, ...(generated ? { key: record.key } : {}) });
-    await runLogged(ctx, `creating LUKS volume "${name}" on "${device}"`, buildLuksFormat(made, device, keyFile));
-    await runLogged(ctx, `opening LUKS volume "${name}"`, buildLuksOpen(luks, device, keyFile));
-    if (clevisBinding && luks.clevis) {
-      for (const t of luks.clevis.tang ?? []) {
-        if (!t.advertisement && t.url) {
-          await ctx.log.op(`fetching the tang advertisement of "${t.url}"`, () =>
-            ctx.fetcher.fetchBytes({ source: t.url!.replace(/\/?$/, "/adv") }),
-          );
+    let reused = false;
+    if (earlier?.done) {
+      // Made by the interrupted run (createLuks checked its UUID): open it again if needed.
+      if (!existsSync(formatMapperPath(name))) {
+        const viaClevis = clevis !== undefined && (earlier.result?.clevis === true || !generated);
+        await runLogged(ctx, `opening LUKS volume "${name}" made by the interrupted run`, viaClevis ? { cmd: "clevis", args: ["luks", "unlock", "-d", device, "-n", name] } : buildLuksOpen(luks, device, keyFile));
+      }
+      ctx.log.info(`LUKS volume "${name}": made by the interrupted run, and still there`);
+      reused = true;
+    } else if (earlier?.intent) {
+      // Begun by the interrupted run and not finished: made again from scratch.
+      if (existsSync(formatMapperPath(name))) await ctx.system.run("cryptsetup", ["luksClose", name]);
+      await runLogged(ctx, `wiping signatures from "${device}"`, { cmd: "wipefs", args: ["-a", device] });
+    } else if (luks.wipeVolume !== true) {
+      if (await isLuks2(ctx, device)) {
+        const probe = await probeFilesystem(ctx, device);
+        const uuid = (await ctx.system.run("cryptsetup", ["luksUUID", device])).stdout.trim();
+        const dump = await ctx.system.run("cryptsetup", ["luksDump", "--dump-json-metadata", device]);
+        let flags: string[] = [];
+        try {
+          flags = (JSON.parse(dump.stdout) as { config?: { flags?: string[] } }).config?.flags ?? [];
+        } catch {
+          // Older cryptsetup without JSON dumps: treat as no flags.
+        }
+        const problem = findLuksReuseProblem(luks, { label: probe.label, uuid, allowDiscards: flags.includes("allow-discards") });
+        if (problem) throw new Error(`Cannot reuse LUKS volume "${device}": ${problem}, and wipeVolume is false`);
+        const open = await ctx.system.run("cryptsetup", buildLuksOpen(luks, device, keyFile).args);
+        if (open.code !== 0) throw new Error(`Cannot reuse LUKS volume "${device}": the key file does not open it, and wipeVolume is false`);
+        ctx.log.info(`LUKS volume "${device}" is already as configured; reusing it`);
+        reused = true;
+      } else {
+        const found = await probeFilesystem(ctx, device);
+        if (found.type !== "") {
+          throw new Error(`Cannot create LUKS volume "${name}" on "${device}": it holds ${found.type} and wipeVolume is false`);
         }
       }
-      await runLogged(ctx, `binding LUKS volume "${name}" with clevis`, {
-        cmd: "clevis",
-        args: ["luks", "bind", "-f", "-k", keyFile, "-d", device, clevisBinding.pin, clevisBinding.config],
-      });
-      if (canReopenWithClevis(luks.clevis)) {
-        await runLogged(ctx, `closing LUKS volume "${name}"`, { cmd: "cryptsetup", args: ["luksClose", name] });
-        await runLogged(ctx, `reopening LUKS volume "${name}" with clevis`, { cmd: "clevis", args: ["luks", "unlock", "-d", device, "-n", name] });
-      }
-      if (generated) {
-        await runLogged(ctx, `removing the generated key of LUKS volume "${name}"`, { cmd: "cryptsetup", args: ["luksRemoveKey", device, keyFile] });
-        delete record.key;
-      }
+    } else {
+      await runLogged(ctx, `wiping signatures from "${device}"`, { cmd: "wipefs", args: ["-a", device] });
     }
-  }
-  if (hasClevis(luks.clevis)) delete record.key;
-  const uuid = check(await ctx.system.run("cryptsetup", ["luksUUID", device])).stdout.trim();
-  record.crypttab = formatCrypttabLine(luks, uuid);
-  if (isUdevRunning()) await waitForUdev(ctx, device);
-  ctx.state.luks = [...ctx.state.luks.filter((r) => r.name !== name), record];
-  await waitFor(ctx, "LUKS", [formatMapperPath(name)]);
-  if (!earlier?.done) {
-    flushDevice(device);
-    await journal.done(op, { uuid, clevis: hasClevis(luks.clevis) }, { durable: true });
+
+    if (!reused) {
+      // The UUID is chosen here (when the config leaves it open) and recorded, with a generated
+      // key, before the volume is made: resuming, a volume with it is this run's own.
+      const made = { ...luks, uuid: luks.uuid ?? (earlier?.intent?.uuid as string | undefined) ?? crypto.randomUUID() };
+      if (!earlier?.intent) await journal.intent(op, { uuid: made.uuid, ...(generated ? { key: record.key } : {}) });
+      await runLogged(ctx, `creating LUKS volume "${name}" on "${device}"`, buildLuksFormat(made, device, keyFile));
+      await runLogged(ctx, `opening LUKS volume "${name}"`, buildLuksOpen(luks, device, keyFile));
+      if (clevis && clevisBinding) await bindClevis(ctx, clevis, device, keyFile, clevisBinding, generated);
+    }
+    // A clevis volume keeps no key file in the target (a given key stays in its slot).
+    if (clevis) delete record.key;
+    const uuid = check(await ctx.system.run("cryptsetup", ["luksUUID", device])).stdout.trim();
+    record.crypttab = formatCrypttabLine(luks, uuid);
+    if (isUdevRunning()) await waitForUdev(ctx, device);
+    ctx.state.luks = [...ctx.state.luks.filter((r) => r.name !== name), record];
+    await waitFor(ctx, "LUKS", [formatMapperPath(name)]);
+    if (!earlier?.done) {
+      flushDevice(device);
+      await journal.done(op, { uuid, clevis: clevis !== undefined }, { durable: true });
+    }
+  } finally {
+    // The temporary key file goes as soon as this volume is done, whatever happened.
+    rmSync(keyFile, { force: true });
   }
 }
 

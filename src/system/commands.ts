@@ -54,6 +54,8 @@ export const HOST_PATHS = {
   runDir: "/run/nexus",
   /** The boot filesystem whose boot entry the kargs stage edits (FCOS's convention: label "boot"). */
   bootDevice: "/dev/disk/by-label/boot",
+  /** The kernel's TPM 2.0 resource manager, which clevis's tpm2 pin talks to. */
+  tpmDevice: "/dev/tpmrm0",
   baseConfigDir: "/usr/lib/nexus/base.d",
   basePlatformDir: "/usr/lib/nexus/base.platform.d",
   /** udev's links to filesystems by label (config drives). */

@@ -592,7 +592,10 @@ export async function runVmVariants(inputs: readonly VmVariantInput[], caps: Hos
     plan.push({ input, key, first, images, configText });
   }
   if (plan.length === 0) return results;
+  // Cases that bind to a TPM get a fresh software TPM 2.0 (swtpm, QEMU's tpm-tis device).
+  const tpm = inputs.some((i) => i.v.case.requirements.needsTpm2) ? { stateDir: join(dir, "tpm") } : undefined;
   const vm = await runTestVm({
+    tpm,
     script: `${GUEST_RUNNER}\n${calls.join("\n")}\n`,
     files,
     disks: disks.map((image, i) => ({ image, serial: `disk${i}` })),

@@ -46,6 +46,8 @@ export interface VmSpec {
   uefiFirmware?: string;
   /** A guest reboot restarts the machine (default: QEMU exits, -no-reboot). */
   reboot?: boolean;
+  /** A TPM 2.0: a running swtpm's control socket (see swtpm.ts), as a TIS (default) or CRB device. */
+  tpm?: { socket: string; model?: "tpm-tis" | "tpm-crb" };
 }
 
 /** How one boot ended. QEMU exits 0 on any guest power-off and 1 on a pvpanic panic. */
@@ -116,6 +118,10 @@ export function buildQemuArgs(spec: VmSpec): string[] {
     args.push("-drive", drive.join(","), "-device", `virtio-blk-pci,drive=disk${i}${d.serial ? `,serial=${d.serial}` : ""}`);
   });
   for (const f of spec.fwCfg ?? []) args.push("-fw_cfg", `name=${f.name},file=${escapeOpt(f.file)}`);
+  if (spec.tpm) {
+    args.push("-chardev", `socket,id=chrtpm,path=${escapeOpt(spec.tpm.socket)}`, "-tpmdev", "emulator,id=tpm0,chardev=chrtpm");
+    args.push("-device", `${spec.tpm.model ?? "tpm-tis"},tpmdev=tpm0`);
+  }
   if (spec.cdroms?.length) {
     args.push("-device", "virtio-scsi-pci,id=scsi0");
     spec.cdroms.forEach((file, i) => {

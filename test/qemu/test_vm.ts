@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ARTIFACTS, requireArtifact } from "./paths.ts";
 import { bootVm, type VmDisk, type VmNet, type VmResult } from "./qemu.ts";
+import { startSwtpmForQemu } from "./swtpm.ts";
 
 /** A payload file: text or bytes (mode 0644), or a host file to copy (its mode kept). */
 export type PayloadFile = string | Uint8Array | { copyFrom: string; mode?: number };
@@ -33,7 +34,9 @@ export interface TestVmOptions {
   resultsMiB?: number;
   /** Extra kernel command line words. */
   cmdline?: string[];
-  /** Networks (default none); the script brings its interfaces up itself. */
+  /** Networks (default none); "user" is slirp, the host's loopback at 10.0.2.2. The script brings
+   *  its interfaces up itself (udhcpc, or nexus-net-up; nexus-init run does when fetch-offline
+   *  flags the network). */
   net?: VmNet | VmNet[];
   /** ISO or UDF images attached as CD-ROMs (sr0, sr1…). */
   cdroms?: string[];
@@ -45,6 +48,8 @@ export interface TestVmOptions {
   /** Raw console copy, e.g. for CI artifacts. */
   serialLog?: string;
   onLine?: (line: string) => void;
+  /** A software TPM 2.0 whose state lives in stateDir (see swtpm.ts); the guest sees /dev/tpmrm0. */
+  tpm?: { stateDir: string; model?: "tpm-tis" | "tpm-crb" };
 }
 
 export interface TestVmResult {
@@ -129,18 +134,25 @@ export async function runTestVm(opts: TestVmOptions): Promise<TestVmResult> {
   rmSync(resultsImage, { force: true });
   run(["truncate", "-s", `${opts.resultsMiB ?? 64}M`, resultsImage]);
 
-  const vm = await bootVm(
-    {
-      kernel,
-      initrd,
-      cmdline: ["loglevel=4", "nexus.test=/nexus-test/run.sh", ...(opts.cmdline ?? [])],
-      disks: [...disks, { path: resultsImage, serial: "nexus-results" }],
-      cdroms: opts.cdroms,
-      net: opts.net ?? { mode: "none" },
-      memMiB: opts.memMiB,
-    },
-    { timeoutMs: opts.timeoutMs ?? 180_000, serialLog: opts.serialLog, onLine: opts.onLine },
-  );
+  const swtpm = opts.tpm ? await startSwtpmForQemu(opts.tpm.stateDir) : undefined;
+  let vm: VmResult;
+  try {
+    vm = await bootVm(
+      {
+        kernel,
+        initrd,
+        cmdline: ["loglevel=4", "nexus.test=/nexus-test/run.sh", ...(opts.cmdline ?? [])],
+        disks: [...disks, { path: resultsImage, serial: "nexus-results" }],
+        cdroms: opts.cdroms,
+        net: opts.net ?? { mode: "none" },
+        memMiB: opts.memMiB,
+        ...(swtpm ? { tpm: { socket: swtpm.socket!, model: opts.tpm!.model } } : {}),
+      },
+      { timeoutMs: opts.timeoutMs ?? 180_000, serialLog: opts.serialLog, onLine: opts.onLine },
+    );
+  } finally {
+    await swtpm?.stop();
+  }
 
   const resultsDir = join(workDir, "results");
   rmSync(resultsDir, { recursive: true, force: true });
