@@ -33,7 +33,7 @@ install() {
     # The programs the stages call (src/system/commands.ts), resolved with their libraries.
     inst_multiple sgdisk sfdisk partx blkid wipefs udevadm mdadm cryptsetup \
         mkfs.ext4 mkfs.xfs mkfs.btrfs mkfs.vfat mkswap mount umount losetup modprobe \
-        useradd usermod userdel groupadd groupmod groupdel lsblk findmnt dmsetup
+        useradd usermod userdel groupadd groupmod groupdel lsblk findmnt dmsetup sync unshare
     inst_multiple -o mke2fs e2label tune2fs xfs_admin xfs_db btrfs fatlabel mkfs.fat
     # clevis, its tang/tpm2/sss pins and what they run, to bind LUKS volumes and prove the
     # binding unlocks them: the LiveCD initramfs's list (initramfs/clevis.list), which goes
