@@ -114,7 +114,7 @@ describe("disks stage in the test VM", () => {
       expect(/UUID=(.*)/.exec(s2)?.[1]).toBe(/UUID=(.*)/.exec(s1)?.[1]);
       expect(read("x")).toBe("in luks");
       const state = JSON.parse(read("state1.json") || "{}") as { luks?: { name: string; crypttab: string }[] };
-      expect(state.luks?.[0]?.crypttab).toMatch(/^secret UUID=[0-9a-f-]{36} \/etc\/luks\/secret luks\n$/);
+      expect(state.luks?.[0]?.crypttab).toMatch(/^secret UUID=[0-9a-f-]{36} \/etc\/luks\/secret luks,x-initrd.attach\n$/);
       // wipeTable over a known table: the kernel shows exactly the new one.
       expect(read("known").trim(), log).toBe("3");
       expect(read("third").trim(), log).toBe("third-ok");
