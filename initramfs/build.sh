@@ -124,6 +124,7 @@ stage_tools() {
     63-md-raid-arrays 64-btrfs 80-drivers 95-dm-notify; do
     [ -f "/usr/lib/udev/rules.d/$rule.rules" ] && cp "/usr/lib/udev/rules.d/$rule.rules" "$stage"/usr/lib/udev/rules.d/
   done
+  check_udev_programs
   # iconv tables mkfs.fat converts its default codepage with.
   local gconv
   for gconv in gconv-modules gconv-modules.d IBM850.so IBM437.so; do
@@ -137,6 +138,18 @@ stage_tools() {
   for applet in $(/bin/busybox --list); do
     case "$applet" in init | linuxrc | '[[') continue ;; esac
     [ -e "$stage/usr/bin/$applet" ] || [ -e "$stage/usr/sbin/$applet" ] || ln -s busybox "$stage/usr/bin/$applet"
+  done
+}
+
+# Every program the copied udev rules run by absolute path must be in the image: udevd only
+# logs a missing one, and a missing dmsetup leaves cryptsetup open waiting forever for udev.
+check_udev_programs() {
+  local prog
+  for prog in $(sed -n 's/.*\(RUN+\|PROGRAM\|IMPORT{program}\)="\(\/[^" ]*\).*/\2/p' "$stage"/usr/lib/udev/rules.d/*.rules | sort -u); do
+    [ -e "$stage$prog" ] || [ -L "$stage$prog" ] || case "$prog" in
+      /bin/* | /usr/bin/*) [ -n "$(/bin/busybox --list | grep -xF "${prog##*/}")" ] ;; # a busybox applet, linked below
+      *) false ;;
+    esac || die "udev rules in the initramfs run \"$prog\", which it does not contain (add it to initramfs/tools.list)"
   done
 }
 

@@ -82,8 +82,12 @@ function summarize(findings: Finding[]): string[] {
   return lines;
 }
 
-/** Whether a LUKS volume's clevis binding decrypts here (with TPM=DIR's state and any tang server up). */
-async function describeUnlock(device: string, tpmDir: string | undefined): Promise<string> {
+/**
+ * Whether a LUKS volume's clevis binding decrypts here (with TPM=DIR's state and any tang server
+ * up). A tang binding names the guest's address of the demo's server (TANG_GUEST_URL), which the
+ * host cannot reach: clevis's curl reads a curlrc that connects to the server's host port instead.
+ */
+async function describeUnlock(device: string, tpmDir: string | undefined, tang: TangServer | undefined): Promise<string> {
   const run = async (argv: string[], env: Record<string, string> = {}, stdin?: string) => {
     const p = Bun.spawn(argv, { stdin: stdin === undefined ? "ignore" : Buffer.from(stdin), stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
     const [stdout, stderr] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
@@ -93,11 +97,21 @@ async function describeUnlock(device: string, tpmDir: string | undefined): Promi
   const m = /^(\d+): (.*)$/m.exec(list.stdout);
   if (!m) return "no clevis binding (opened with its key file)";
   if (!tpmDir && m[2]!.includes("tpm2")) return `clevis slot ${m[1]}: ${m[2]} (give TPM=DIR to check it unlocks)`;
+  const env: Record<string, string> = {};
+  if (tang) {
+    const curlHome = join(WORK, "curl");
+    mkdirSync(curlHome, { recursive: true });
+    writeFileSync(join(curlHome, ".curlrc"), `connect-to = "${TANG_GUEST_IP}:80:127.0.0.1:${tang.port}"\n`);
+    env.CURL_HOME = curlHome;
+  }
   const tpm = tpmDir ? await startSwtpmForHost(tpmDir) : undefined;
+  if (tpm) env.TPM2TOOLS_TCTI = tpm.tcti!;
   try {
-    const pass = await run(["clevis", "luks", "pass", "-d", device, "-s", m[1]!], tpm ? { TPM2TOOLS_TCTI: tpm.tcti! } : {});
-    const ok = pass.code === 0 && (await run(["cryptsetup", "open", "--test-passphrase", "--key-file", "-", device], {}, pass.stdout)).code === 0;
-    return `clevis slot ${m[1]}: ${m[2]} — ${ok ? "unlocks" : "does NOT unlock"} here${tpmDir ? ` with the TPM in ${tpmDir}` : ""}`;
+    const pass = await run(["clevis", "luks", "pass", "-d", device, "-s", m[1]!], env);
+    const test = pass.code === 0 ? await run(["cryptsetup", "open", "--test-passphrase", "--key-file", "-", device], {}, pass.stdout) : undefined;
+    const ok = test?.code === 0;
+    const why = ok ? "" : `: ${(test ? test.stderr : pass.stderr).trim().split("\n").pop() || `exit code ${test?.code ?? pass.code}`}`;
+    return `clevis slot ${m[1]}: ${m[2]} — ${ok ? "unlocks" : "does NOT unlock"} here${tpmDir ? ` with the TPM in ${tpmDir}` : ""}${tang ? " and the tang server up" : ""}${why}`;
   } finally {
     await tpm?.stop();
   }
@@ -204,7 +218,7 @@ async function main(): Promise<number> {
       say(`  ${isNew ? "+" : " "} partition ${p.number} "${p.label}" ${p.sizeMiB.toFixed(0)} MiB at ${p.startMiB} MiB` +
         (fs.TYPE ? `, ${fs.TYPE}${fs.LABEL ? ` "${fs.LABEL}"` : ""}` : "") + (volume ? `, LUKS volume "${volume.name}"` : "") +
         (at ? `, mounted at ${at}` : "") + (isNew ? " (new)" : ""));
-      if (volume) say(`      ${await describeUnlock(img.partition(p.number), tpmDir)}`);
+      if (volume) say(`      ${await describeUnlock(img.partition(p.number), tpmDir, tang)}`);
     }
     const { "/": root, ...rest } = mounts;
     return checkProvisioned(config, hostPathFor(root!, rest));

@@ -1,9 +1,13 @@
 // The examples that declare block devices, applied for real in the test VM (md, dm-crypt and a
 // GPT-aware kernel): examples/disks (RAID1 + LUKS + ext4, xfs scratch) on vda–vdc and the fleet's
 // database node (its data disk) on vdd. Compiled on the host by the provision pipeline, applied
-// in the guest by `nexus-init apply`, then inspected with mdadm, cryptsetup and blkid.
+// in the guest by `nexus-init apply`, then inspected with mdadm, cryptsetup and blkid. And
+// examples/tpm-var as its comment says to run it, `make demo ... TPM=DIR` (scripts/demo.ts): a
+// first boot of the boot image alone (no test tools), with a software TPM.
 // Run: bun test ./test/qemu/examples.qemu.ts  (builds the kernel and initramfs when stale)
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { provision } from "../../src/authoring/provision.ts";
 import { ensureTestVmArtifacts } from "../conformance/disk_builder.ts";
@@ -76,6 +80,29 @@ describe("examples in the test VM", () => {
       expect(read("db.passwd")).toMatch(/^db:x:1950:1950::\/var\/lib\/db:/);
     } finally {
       vm.cleanup();
+    }
+  }, 600_000);
+});
+
+describe("examples/tpm-var through `make demo`", () => {
+  // The test VM carries dmsetup among its extra tools; the boot image must carry it too, or
+  // udev never completes cryptsetup's dm cookie and `opening LUKS volume "var"` never returns.
+  test("the first boot opens a TPM2-bound LUKS /var and the binding unlocks with that TPM", async () => {
+    const tpmDir = join(mkdtempSync(join(tmpdir(), "nexus-demo-tpm-")), "tpm");
+    try {
+      const demo = Bun.spawn([process.execPath, "run", join(REPO, "scripts/demo.ts"), "--config", join(REPO, "examples/tpm-var/var.bu"), "--tpm", tpmDir, "--timeout", "500"], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [out, err] = await Promise.all([new Response(demo.stdout).text(), new Response(demo.stderr).text()]);
+      expect(await demo.exited, `${out}\n${err}`).toBe(0);
+      expect(out).toMatch(/\[finished\] opening LUKS volume "var" \(/);
+      expect(out).toContain(`LUKS volume "var", mounted at /var (new)`);
+      expect(out).toContain(`— unlocks here with the TPM in ${tpmDir}`);
+      expect(out).toContain("nexus-tinyos: mounts=/var:ext4");
+      expect(out).toMatch(/Result: OK — \d+ checks match the config/);
+    } finally {
+      rmSync(join(tpmDir, ".."), { recursive: true, force: true });
     }
   }, 600_000);
 });
